@@ -1,0 +1,113 @@
+/*
+ * The executor and admission, independent of any one document: genesis,
+ * signer and role checks, the replay window, rollback of rejected
+ * transactions, determinism of the state root.
+ */
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "ledger_fixture.h"
+
+#define OK HANSA__RESULT_CODE__RESULT_OK
+
+static struct fx f;
+static void setup(void)
+{
+    fx_init(&f);
+}
+static void teardown(void)
+{
+    fx_close(&f);
+}
+TestSuite(ledger_core, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(ledger_core, genesis_registers_every_party_and_the_parameters)
+{
+    Hansa__Party *p = fx_get(&f, &hansa__party__descriptor, "party/BANK-A");
+    cr_assert_not_null(p);
+    cr_assert_eq(p->status, HANSA__PARTY_STATUS__PARTY_STATUS_ACTIVE);
+    cr_assert_eq(p->n_roles, 1);
+    cr_assert_eq(p->roles[0], HANSA__ROLE__ROLE_BANK);
+    wire_free(p);
+    Hansa__Parameters *params = fx_get(&f, &hansa__parameters__descriptor, "params");
+    cr_assert_not_null(params);
+    cr_assert_eq(params->tx_replay_window_ms, 600000);
+    cr_assert_eq(params->retail_import_annual_limit_minor, 2600000);
+    wire_free(params);
+}
+
+Test(ledger_core, genesis_refuses_a_party_listed_twice)
+{
+    Hansa__Parameters params;
+    ledger_params_default(&params);
+    uint8_t key[32] = {1};
+    ProtobufCBinaryData k = {32, key};
+    Hansa__Role role = HANSA__ROLE__ROLE_BANK;
+    Hansa__Party a = HANSA__PARTY__INIT;
+    a.id = "BANK-X";
+    a.country = "CN";
+    a.n_roles = 1;
+    a.roles = &role;
+    a.n_keys = 1;
+    a.keys = &k;
+    Hansa__Party *pp[2] = {&a, &a};
+    struct ledger_genesis g = {"hansa-unit-1", 0, &params, pp, 2};
+    struct ledger_output out;
+    char why[256] = "";
+    cr_assert_eq(ledger_genesis(&g, &out, why, sizeof why), HANSA_EINVAL);
+    cr_assert(strstr(why, "twice") != NULL, "why: %s", why);
+}
+
+Test(ledger_core, unregistered_signer_is_refused_at_admission)
+{
+    struct fx_order_doc o;
+    fx_order_doc(&o, "MER-NOBODY", "SO-1", 1000);
+    Hansa__TxBody b;
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    struct fx_result r = fx_submit(&f, "MER-NOBODY", &b);
+    cr_assert_not(r.admitted);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_UNKNOWN_SIGNER, "%s", r.why);
+}
+
+Test(ledger_core, signer_without_the_role_is_refused_at_admission)
+{
+    struct fx_payment_doc p;
+    fx_payment_doc(&p, "MER-SZ-0001", "SO-1", "P-1", 1000);
+    Hansa__TxBody b;
+    fx_body(&b, HANSA__TX_BODY__ACTION_RECORD_PAYMENT, &p.doc);
+    struct fx_result r = fx_submit(&f, "BANK-A", &b);
+    cr_assert_not(r.admitted);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_NOT_AUTHORIZED, "%s", r.why);
+    cr_assert(strstr(r.why, "PAYMENT") != NULL, "why: %s", r.why);
+}
+
+Test(ledger_core, transaction_outside_the_replay_window_is_refused)
+{
+    struct fx_order_doc o;
+    fx_order_doc(&o, "MER-SZ-0001", "SO-1", 1000);
+    Hansa__TxBody b;
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    b.created_ms = f.time_ms - 600001;
+    struct fx_result r = fx_submit(&f, "MER-SZ-0001", &b);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_OUTSIDE_WINDOW, "%s", r.why);
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    b.created_ms = f.time_ms + 600001;
+    r = fx_submit(&f, "MER-SZ-0001", &b);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_OUTSIDE_WINDOW, "%s", r.why);
+}
+
+Test(ledger_core, same_blocks_give_the_same_state_root)
+{
+    struct fx g;
+    fx_init(&g);
+    cr_assert_eq(memcmp(f.root, g.root, 32), 0);
+    fx_empty_block(&f);
+    fx_empty_block(&g);
+    cr_assert_eq(memcmp(f.root, g.root, 32), 0);
+    uint8_t before[32];
+    memcpy(before, f.root, 32);
+    fx_empty_block(&f);
+    cr_assert_neq(memcmp(f.root, before, 32), 0, "the root chains the height");
+    fx_close(&g);
+}

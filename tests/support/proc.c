@@ -1,0 +1,127 @@
+/* See proc.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+uint64_t proc_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+int proc_spawn(struct proc *p, char *const argv[], const char *log_path)
+{
+    memset(p, 0, sizeof *p);
+    strncpy(p->log_path, log_path, sizeof p->log_path - 1);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    p->pid = pid;
+    return 0;
+}
+
+void proc_signal(struct proc *p, int sig)
+{
+    if (p->pid > 0)
+        kill(p->pid, sig);
+}
+
+int proc_wait(struct proc *p, uint32_t timeout_ms)
+{
+    if (p->pid <= 0)
+        return -1;
+    uint64_t deadline = proc_mono_ms() + timeout_ms;
+    for (;;) {
+        int status = 0;
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+        if (r == p->pid) {
+            p->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        if (r < 0 || proc_mono_ms() >= deadline)
+            return -1;
+        sleep_ms(10);
+    }
+}
+
+int proc_run(char *const argv[], const char *log_path, uint32_t timeout_ms)
+{
+    struct proc p;
+    if (proc_spawn(&p, argv, log_path) != 0)
+        return -1;
+    int rv = proc_wait(&p, timeout_ms);
+    if (rv < 0) {
+        proc_signal(&p, SIGKILL);
+        proc_wait(&p, 5000);
+    }
+    return rv;
+}
+
+static bool port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+int proc_free_port_base(int span)
+{
+    /* Start from a pid-dependent point so parallel test processes do not
+     * race for the same range. */
+    int start = 20000 + (int)(getpid() % 2000) * 10;
+    for (int base = start; base < 60000; base += span + 7) {
+        bool all = true;
+        for (int i = 0; i < span && all; i++)
+            all = port_free(base + i);
+        if (all)
+            return base;
+    }
+    return -1;
+}
+
+bool proc_wait_until(bool (*cond)(void *arg), void *arg, uint32_t timeout_ms)
+{
+    uint64_t deadline = proc_mono_ms() + timeout_ms;
+    for (;;) {
+        if (cond(arg))
+            return true;
+        if (proc_mono_ms() >= deadline)
+            return false;
+        sleep_ms(20);
+    }
+}

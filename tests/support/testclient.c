@@ -1,0 +1,163 @@
+/* See testclient.h. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+#include <sodium.h>
+
+#include "testclient.h"
+
+struct tc {
+    nng_socket sock;
+};
+
+static atomic_uint_fast64_t request_ids;
+
+uint64_t tc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+hansa_err tc_open(const char *url, const char *ca_path, const char *server_name,
+                  uint32_t timeout_ms, struct tc **out)
+{
+    struct tc *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return HANSA_ENOMEM;
+    int rv = nng_req0_open(&c->sock);
+    if (rv != 0) {
+        free(c);
+        return HANSA_EIO;
+    }
+    nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, (nng_duration)timeout_ms);
+    nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, (nng_duration)timeout_ms);
+    nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
+    nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 500);
+    nng_dialer d;
+    rv = nng_dialer_create(&d, c->sock, url);
+    if (rv == 0)
+        nng_dialer_set_size(d, NNG_OPT_RECVMAXSZ, HANSA_RESPONSE_BYTES_MAX);
+    if (rv == 0 && strncmp(url, "tls+", 4) == 0) {
+        nng_tls_config *tls = NULL;
+        rv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_CLIENT);
+        if (rv == 0)
+            rv = nng_tls_config_ca_file(tls, ca_path);
+        if (rv == 0)
+            rv = nng_tls_config_server_name(tls, server_name);
+        if (rv == 0)
+            rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls);
+        if (tls)
+            nng_tls_config_free(tls);
+    }
+    if (rv == 0)
+        rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+    if (rv != 0) {
+        nng_close(c->sock);
+        free(c);
+        return HANSA_EIO;
+    }
+    *out = c;
+    return HANSA_OK;
+}
+
+void tc_close(struct tc *c)
+{
+    if (c == NULL)
+        return;
+    nng_close(c->sock);
+    free(c);
+}
+
+hansa_err tc_raw(struct tc *c, const uint8_t *req, size_t len, uint8_t **resp, size_t *resp_len)
+{
+    int rv = nng_send(c->sock, (void *)(uintptr_t)req, len, 0);
+    if (rv != 0)
+        return rv == NNG_ETIMEDOUT ? HANSA_ETIMEDOUT : HANSA_EIO;
+    void *buf = NULL;
+    size_t n = 0;
+    rv = nng_recv(c->sock, &buf, &n, NNG_FLAG_ALLOC);
+    if (rv != 0)
+        return rv == NNG_ETIMEDOUT ? HANSA_ETIMEDOUT : HANSA_EIO;
+    *resp = malloc(n ? n : 1);
+    if (*resp == NULL) {
+        nng_free(buf, n);
+        return HANSA_ENOMEM;
+    }
+    memcpy(*resp, buf, n);
+    *resp_len = n;
+    nng_free(buf, n);
+    return HANSA_OK;
+}
+
+hansa_err tc_call(struct tc *c, Hansa__Request *req, Hansa__Response **resp)
+{
+    req->request_id = ++request_ids;
+    uint8_t *bytes = NULL, *answer = NULL;
+    size_t len = 0, answer_len = 0;
+    hansa_err rv = wire_encode(&req->base, HANSA_REQUEST_BYTES_MAX, &bytes, &len);
+    if (rv == HANSA_OK)
+        rv = tc_raw(c, bytes, len, &answer, &answer_len);
+    if (rv == HANSA_OK)
+        rv = wire_response_decode(answer, answer_len, resp);
+    free(bytes);
+    free(answer);
+    return rv;
+}
+
+hansa_err tc_submit(struct tc *c, const uint8_t *tx, size_t len, Hansa__Response **resp)
+{
+    Hansa__SubmitTx s = HANSA__SUBMIT_TX__INIT;
+    s.tx.data = (uint8_t *)(uintptr_t)tx;
+    s.tx.len = len;
+    Hansa__Request r = HANSA__REQUEST__INIT;
+    r.kind_case = HANSA__REQUEST__KIND_SUBMIT;
+    r.submit = &s;
+    return tc_call(c, &r, resp);
+}
+
+hansa_err tc_query(struct tc *c, const char *chain_id, const char *reader,
+                   const struct wire_keypair *kp, Hansa__Query *q, Hansa__Response **resp)
+{
+    uint8_t nonce[16];
+    randombytes_buf(nonce, sizeof nonce);
+    q->chain_id = (char *)(uintptr_t)chain_id;
+    q->reader = (char *)(uintptr_t)reader;
+    q->created_ms = tc_now_ms();
+    q->nonce.data = nonce;
+    q->nonce.len = sizeof nonce;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    uint8_t sig[WIRE_SIG_BYTES];
+    hansa_err rv = wire_encode(&q->base, HANSA_QUERY_BYTES_MAX, &bytes, &len);
+    if (rv == HANSA_OK)
+        rv = wire_sign(WIRE_TAG_QUERY, chain_id, bytes, len, kp->secret_key, sig);
+    if (rv == HANSA_OK) {
+        Hansa__SignedQuery sq = HANSA__SIGNED_QUERY__INIT;
+        sq.query = (ProtobufCBinaryData){len, bytes};
+        sq.signer_key = (ProtobufCBinaryData){WIRE_PUBKEY_BYTES, (uint8_t *)kp->public_key};
+        sq.signature = (ProtobufCBinaryData){WIRE_SIG_BYTES, sig};
+        Hansa__Request r = HANSA__REQUEST__INIT;
+        r.kind_case = HANSA__REQUEST__KIND_QUERY;
+        r.query = &sq;
+        rv = tc_call(c, &r, resp);
+    }
+    free(bytes);
+    q->nonce.data = NULL;
+    q->nonce.len = 0;
+    return rv;
+}
+
+hansa_err tc_status(struct tc *c, Hansa__Response **resp)
+{
+    Hansa__StatusRequest s = HANSA__STATUS_REQUEST__INIT;
+    Hansa__Request r = HANSA__REQUEST__INIT;
+    r.kind_case = HANSA__REQUEST__KIND_STATUS;
+    r.status = &s;
+    return tc_call(c, &r, resp);
+}
