@@ -3,6 +3,7 @@
 # that are missing. Says what it installs. Uses sudo when not root.
 #
 #   scripts/deps.sh            build + test dependencies
+#   scripts/deps.sh --fuzz     also clang and libFuzzer (for make fuzz)
 #   scripts/deps.sh --check    list what is missing, install nothing (exit 1 if any)
 set -euo pipefail
 
@@ -13,6 +14,11 @@ packages=(
   libsodium-dev libjansson-dev libinih-dev
   libcriterion-dev
 )
+
+if [[ "${1:-}" == "--fuzz" ]]; then
+  packages+=(clang libclang-rt-14-dev xxd)
+  shift
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   echo "deps: this script installs Debian packages with apt-get; on another system install:" >&2

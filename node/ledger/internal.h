@@ -21,10 +21,9 @@
 
 #include <stdarg.h>
 
+#include "keys.h"
 #include "ledger.h"
 
-/* Longest state key: "financing/" + id + "/" + id plus an index prefix. */
-#define LEDGER_KEY_BYTES_MAX 384u
 /* Result messages are one sentence for the client and the audit trail. */
 #define LEDGER_WHY_BYTES_MAX 256u
 
@@ -80,20 +79,6 @@ Hansa__ResultCode ledger_exec_recheck(struct ledger_exec *ex, const struct wire_
 
 /* ---- results ---- */
 __attribute__((format(printf, 2, 3))) void ledger_why(struct ledger_exec *ex, const char *fmt, ...);
-
-/* ---- keys (keys.c): text, '/'-separated; ids never contain '/' ---- */
-size_t ledger_key_party(char *buf, const char *party);
-size_t ledger_key_order(char *buf, const char *merchant, const char *order_no);
-size_t ledger_key_payment(char *buf, const char *institution, const char *pay_transaction_id);
-size_t ledger_key_waybill(char *buf, const char *carrier, const char *logistics_no);
-size_t ledger_key_line(char *buf, const char *bank, const char *line_id);
-size_t ledger_key_financing(char *buf, const char *merchant, const char *financing_id);
-size_t ledger_key_proposal(char *buf, const uint8_t id[WIRE_HASH_BYTES]);
-size_t ledger_key_annual(char *buf, const uint8_t buyer[WIRE_HASH_BYTES], uint32_t year);
-#define LEDGER_KEY_PARAMS "params"
-/* Timer index: "due/<16 hex ms>/<kind>/<subject key>" sorts by time. */
-size_t ledger_key_due(char *buf, uint64_t due_ms, const char *kind, const char *subject_key);
-#define LEDGER_DUE_PREFIX "due/"
 
 /* ---- records (record.c) ---- */
 /* Decoded copy of the record at key, or NULL (absent, or ex->fatal set).

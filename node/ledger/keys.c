@@ -19,7 +19,7 @@
 #include <stdio.h>
 
 #include "hansa/assert.h"
-#include "internal.h"
+#include "keys.h"
 
 static size_t key_fmt(char *buf, int n)
 {
@@ -79,4 +79,27 @@ size_t ledger_key_due(char *buf, uint64_t due_ms, const char *kind, const char *
 {
     return key_fmt(buf, snprintf(buf, LEDGER_KEY_BYTES_MAX, "due/%016llx/%s/%s",
                                  (unsigned long long)due_ms, kind, subject_key));
+}
+
+size_t ledger_key_entity(char *buf, Hansa__EntityType type, const char *owner, const char *id)
+{
+    switch (type) {
+    case HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY:
+        return ledger_key_party(buf, id);
+    case HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER:
+        return ledger_key_order(buf, owner, id);
+    case HANSA__ENTITY_TYPE__ENTITY_TYPE_PAYMENT:
+        return ledger_key_payment(buf, owner, id);
+    case HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL:
+        return ledger_key_waybill(buf, owner, id);
+    case HANSA__ENTITY_TYPE__ENTITY_TYPE_CREDIT_LINE:
+        return ledger_key_line(buf, owner, id);
+    case HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING:
+        return ledger_key_financing(buf, owner, id);
+    case HANSA__ENTITY_TYPE__ENTITY_TYPE_GOVERNANCE_PROPOSAL:
+        return key_fmt(buf, snprintf(buf, LEDGER_KEY_BYTES_MAX, "proposal/%s", id));
+    default:
+        buf[0] = '\0';
+        return 0;
+    }
 }

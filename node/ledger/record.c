@@ -169,29 +169,6 @@ void ledger_delete(struct ledger_exec *ex, const char *key, size_t key_len)
         set_fatal(ex, rv);
 }
 
-static size_t entity_key(char *buf, Hansa__EntityType type, const char *owner, const char *id)
-{
-    switch (type) {
-    case HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY:
-        return ledger_key_party(buf, id);
-    case HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER:
-        return ledger_key_order(buf, owner, id);
-    case HANSA__ENTITY_TYPE__ENTITY_TYPE_PAYMENT:
-        return ledger_key_payment(buf, owner, id);
-    case HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL:
-        return ledger_key_waybill(buf, owner, id);
-    case HANSA__ENTITY_TYPE__ENTITY_TYPE_CREDIT_LINE:
-        return ledger_key_line(buf, owner, id);
-    case HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING:
-        return ledger_key_financing(buf, owner, id);
-    default: {
-        int n = snprintf(buf, LEDGER_KEY_BYTES_MAX, "%d/%s/%s", (int)type, owner ? owner : "", id);
-        HANSA_ASSERT(n > 0 && (size_t)n < LEDGER_KEY_BYTES_MAX);
-        return (size_t)n;
-    }
-    }
-}
-
 static struct ledger_write *history_slot(struct ledger_exec *ex)
 {
     if (ex->n_history == ex->cap_history) {
@@ -235,7 +212,8 @@ void ledger_history(struct ledger_exec *ex, Hansa__EntityType type, const char *
     }
 
     char ekey[LEDGER_KEY_BYTES_MAX];
-    size_t n = entity_key(ekey, type, owner, id);
+    size_t n = ledger_key_entity(ekey, type, owner, id);
+    HANSA_ASSERT(n > 0);
     char key[LEDGER_KEY_BYTES_MAX + 32];
     int klen = snprintf(key, sizeof key, "%.*s/%016llx/%08x", (int)n, ekey,
                         (unsigned long long)ex->height, ex->history_seq);

@@ -18,9 +18,14 @@ struct mempool {
     pthread_cond_t cv;
     struct mempool_tx **ring;
     size_t cap, head, count, bytes, max_bytes;
-    /* id set: slots hold pointers into pooled txs; TOMB marks a removal */
+    /* id set: slots hold pointers into pooled and in-flight txs; TOMB marks
+     * a removal */
     const uint8_t **set;
     size_t set_cap, set_used; /* used counts live + tombstones */
+    /* Taken for a block but not yet committed: still "pending" for
+     * deduplication until mempool_forget. At most max_txs. */
+    struct mempool_tx **flight;
+    size_t n_flight;
     bool woken;
 };
 
@@ -42,14 +47,18 @@ hansa_err mempool_open(size_t max_txs, size_t max_bytes, struct mempool **out)
         return HANSA_ENOMEM;
     mp->cap = max_txs;
     mp->max_bytes = max_bytes;
+    /* Pooled plus in-flight ids are at most 2 x max_txs: a table of at least
+     * 4 x max_txs stays at most half full of live ids. */
     mp->set_cap = 16;
-    while (mp->set_cap < max_txs * 2)
+    while (mp->set_cap < max_txs * 4)
         mp->set_cap *= 2;
     mp->ring = calloc(mp->cap, sizeof *mp->ring);
     mp->set = calloc(mp->set_cap, sizeof *mp->set);
-    if (mp->ring == NULL || mp->set == NULL) {
+    mp->flight = calloc(mp->cap, sizeof *mp->flight);
+    if (mp->ring == NULL || mp->set == NULL || mp->flight == NULL) {
         free(mp->ring);
         free(mp->set);
+        free(mp->flight);
         free(mp);
         return HANSA_ENOMEM;
     }
@@ -80,6 +89,7 @@ void mempool_close(struct mempool *mp)
         mempool_tx_free(mp->ring[(mp->head + i) % mp->cap]);
     free(mp->ring);
     free(mp->set);
+    free(mp->flight);
     pthread_cond_destroy(&mp->cv);
     pthread_mutex_destroy(&mp->mu);
     free(mp);
@@ -105,18 +115,24 @@ static size_t set_find(const struct mempool *mp, const uint8_t *id, bool *found)
     }
 }
 
-/* Rebuild without tombstones (set_cap >= 2 x max_txs, so it always fits). */
+static void set_insert(struct mempool *mp, const uint8_t *id)
+{
+    bool found;
+    size_t s = set_find(mp, id, &found);
+    HANSA_ASSERT(!found);
+    mp->set[s] = id;
+    mp->set_used++;
+}
+
+/* Rebuild without tombstones: the pooled and the in-flight ids. */
 static void set_rebuild(struct mempool *mp)
 {
     memset(mp->set, 0, mp->set_cap * sizeof *mp->set);
     mp->set_used = 0;
-    for (size_t i = 0; i < mp->count; i++) {
-        const uint8_t *id = mp->ring[(mp->head + i) % mp->cap]->tx.id;
-        bool found;
-        size_t s = set_find(mp, id, &found);
-        mp->set[s] = id;
-        mp->set_used++;
-    }
+    for (size_t i = 0; i < mp->count; i++)
+        set_insert(mp, mp->ring[(mp->head + i) % mp->cap]->tx.id);
+    for (size_t i = 0; i < mp->n_flight; i++)
+        set_insert(mp, mp->flight[i]->tx.id);
 }
 
 hansa_err mempool_add(struct mempool *mp, struct mempool_tx *tx)
@@ -155,14 +171,11 @@ size_t mempool_take(struct mempool *mp, struct mempool_tx **out, size_t max_txs,
 {
     pthread_mutex_lock(&mp->mu);
     size_t n = 0, bytes = 0;
-    while (n < max_txs && mp->count > 0) {
+    while (n < max_txs && mp->count > 0 && mp->n_flight < mp->cap) {
         struct mempool_tx *tx = mp->ring[mp->head];
         if (n > 0 && bytes + tx->len > max_bytes)
             break;
-        bool found;
-        size_t s = set_find(mp, tx->tx.id, &found);
-        HANSA_ASSERT(found);
-        mp->set[s] = TOMB;
+        mp->flight[mp->n_flight++] = tx; /* its id stays in the set */
         mp->ring[mp->head] = NULL;
         mp->head = (mp->head + 1) % mp->cap;
         mp->count--;
@@ -170,12 +183,29 @@ size_t mempool_take(struct mempool *mp, struct mempool_tx **out, size_t max_txs,
         bytes += tx->len;
         out[n++] = tx;
     }
+    pthread_mutex_unlock(&mp->mu);
+    return n;
+}
+
+void mempool_forget(struct mempool *mp, struct mempool_tx *const *txs, size_t n)
+{
+    pthread_mutex_lock(&mp->mu);
+    for (size_t i = 0; i < n; i++) {
+        bool found;
+        size_t s = set_find(mp, txs[i]->tx.id, &found);
+        HANSA_ASSERT(found);
+        mp->set[s] = TOMB;
+        for (size_t k = 0; k < mp->n_flight; k++)
+            if (mp->flight[k] == txs[i]) {
+                mp->flight[k] = mp->flight[--mp->n_flight];
+                break;
+            }
+    }
     /* Live + tombstones stay below 3/4 of the table: at most 1/4 after a
-     * take, plus at most max_txs <= set_cap / 2 added before the next. */
+     * forget, plus at most 2 x max_txs <= set_cap / 2 live ids. */
     if (mp->set_used > mp->set_cap / 4)
         set_rebuild(mp);
     pthread_mutex_unlock(&mp->mu);
-    return n;
 }
 
 size_t mempool_wait(struct mempool *mp, uint64_t timeout_ms)

@@ -36,9 +36,14 @@ void mempool_close(struct mempool *mp);
 HANSA_MUST_USE hansa_err mempool_add(struct mempool *mp, struct mempool_tx *tx);
 /* True if a transaction with this id is pooled. */
 bool mempool_contains(struct mempool *mp, const uint8_t id[WIRE_HASH_BYTES]);
-/* Move up to max_txs (and max_bytes) of the oldest transactions out of the
- * pool into out[] (caller frees each with mempool_tx_free). Returns count. */
+/* Move up to max_txs (and max_bytes, but always one) of the oldest
+ * transactions out of the pool into out[], for a block. They stay "pending"
+ * for deduplication (mempool_add answers HANSA_EEXIST, mempool_contains
+ * true) until the caller, once their block is committed or abandoned, calls
+ * mempool_forget and then frees each with mempool_tx_free. Returns count. */
 size_t mempool_take(struct mempool *mp, struct mempool_tx **out, size_t max_txs, size_t max_bytes);
+/* The end of in-flight transactions from mempool_take (before freeing). */
+void mempool_forget(struct mempool *mp, struct mempool_tx *const *txs, size_t n);
 /* Wait until the pool is non-empty or timeout_ms passes (or mempool_wake).
  * Returns the number pooled. */
 size_t mempool_wait(struct mempool *mp, uint64_t timeout_ms);

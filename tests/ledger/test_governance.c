@@ -334,8 +334,7 @@ static Hansa__HistoryEntry *proposal_history(const uint8_t id[WIRE_HASH_BYTES])
 {
     char hex[2 * WIRE_HASH_BYTES + 1], prefix[128];
     wire_hex_encode(id, WIRE_HASH_BYTES, hex);
-    snprintf(prefix, sizeof prefix, "%d//%s/",
-             (int)HANSA__ENTITY_TYPE__ENTITY_TYPE_GOVERNANCE_PROPOSAL, hex);
+    snprintf(prefix, sizeof prefix, "proposal/%s/", hex);
     return last_history_one(prefix);
 }
 

@@ -39,10 +39,11 @@ Test(mempool, keeps_arrival_order_and_counts_bytes)
     size_t n = mempool_take(mp, out, 3, SIZE_MAX);
     cr_assert_eq(n, 3);
     uint8_t id[32];
-    for (uint32_t i = 0; i < 3; i++) {
+    for (uint32_t i = 0; i < 3; i++)
         cr_assert_arr_eq(out[i]->tx.id, id_of(i, id), 32, "entry %u out of order", i);
+    mempool_forget(mp, out, 3);
+    for (uint32_t i = 0; i < 3; i++)
         mempool_tx_free(out[i]);
-    }
     cr_assert_eq(mempool_count(mp), 2);
     cr_assert_eq(mempool_bytes(mp), 207);
     mempool_close(mp);
@@ -59,9 +60,12 @@ Test(mempool, refuses_a_duplicate_id_until_it_is_taken)
     cr_assert(mempool_contains(mp, id_of(7, id)));
     struct mempool_tx *out[1];
     cr_assert_eq(mempool_take(mp, out, 1, SIZE_MAX), 1);
+    cr_assert(mempool_contains(mp, id), "taken for a block, it is still pending");
+    cr_assert_eq(mempool_add(mp, dup), HANSA_EEXIST, "a replay while its block commits");
+    mempool_forget(mp, out, 1);
     mempool_tx_free(out[0]);
     cr_assert_not(mempool_contains(mp, id));
-    cr_assert_eq(mempool_add(mp, dup), HANSA_OK, "a taken id may come again");
+    cr_assert_eq(mempool_add(mp, dup), HANSA_OK, "a forgotten id may come again");
     mempool_close(mp);
 }
 
@@ -93,9 +97,11 @@ Test(mempool, take_stops_at_the_byte_budget_but_always_takes_one)
         cr_assert_eq(mempool_add(mp, fake_tx(i, 100)), HANSA_OK);
     struct mempool_tx *out[10];
     cr_assert_eq(mempool_take(mp, out, 10, 250), 2);
+    mempool_forget(mp, out, 2);
     mempool_tx_free(out[0]);
     mempool_tx_free(out[1]);
     cr_assert_eq(mempool_take(mp, out, 10, 50), 1, "a tx larger than the budget still moves");
+    mempool_forget(mp, out, 1);
     mempool_tx_free(out[0]);
     mempool_close(mp);
 }
@@ -111,10 +117,11 @@ Test(mempool, id_set_stays_exact_under_long_churn)
         while (mempool_count(mp) < 8)
             cr_assert_eq(mempool_add(mp, fake_tx(next++, 1)), HANSA_OK);
         size_t n = mempool_take(mp, out, 1 + (size_t)(round % 5), SIZE_MAX);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
             cr_assert_arr_eq(out[i]->tx.id, id_of(oldest++, id), 32);
+        mempool_forget(mp, out, n);
+        for (size_t i = 0; i < n; i++)
             mempool_tx_free(out[i]);
-        }
         cr_assert_not(mempool_contains(mp, id_of(oldest - 1, id)));
         cr_assert(mempool_contains(mp, id_of(oldest, id)));
     }
