@@ -2,7 +2,8 @@
  * The node shell: wiring and the event loop (see node.h).
  *
  *   loop:
- *     wait until transactions are pooled, the heartbeat is due, or stop
+ *     wait until transactions are pooled, the heartbeat is due, or stop;
+ *       then until block_interval_ms has passed since the last block
  *     take up to block_txs_max transactions (oldest first)
  *     drop those already committed or outside the replay window of the
  *       block time (they were admitted earlier against an older state)
@@ -467,6 +468,14 @@ hansa_err node_run(struct node *n)
             n->cfg.block_heartbeat_ms > 0 && now - n->last_block_ms >= n->cfg.block_heartbeat_ms;
         if (pooled == 0 && !heartbeat)
             continue;
+        uint64_t since_ms = now - n->last_block_ms;
+        if (since_ms < n->cfg.block_interval_ms) {
+            /* Let the next block gather what arrives until the interval ends. */
+            uint64_t rest_ms = n->cfg.block_interval_ms - since_ms;
+            struct timespec ts = {(time_t)(rest_ms / 1000), (long)(rest_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
         uint64_t time_ms = wall_ms();
         if (time_ms <= n->tip_time_ms)
             time_ms = n->tip_time_ms + 1;

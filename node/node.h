@@ -8,8 +8,8 @@
  * signal handler: main.c uses a sigwait thread).
  *
  * Block production in this milestone: one validator proposes and commits
- * alone, as soon as transactions wait (after block_interval_ms at most
- * between blocks that carry transactions) and an empty block only after
+ * alone, as soon as transactions wait and block_interval_ms (default 50 ms)
+ * has passed since the last block, and an empty block only after
  * block_heartbeat_ms of idleness. Every block still carries a signed
  * precommit of its proposer as its commit, so the chain format does not
  * change when Tendermint consensus replaces this loop.

@@ -94,8 +94,17 @@ static const struct key_spec keys[] = {
      "allowed or denied (reader, record, time, outcome)."},
     {"p2p", "listen", KEY_URL_TLS, NUM(p2p_listen), 0, 0, true,
      "Where other validators connect to this node (mutual TLS): tls+tcp://host:port."},
-    {"api", "listen_tls", KEY_URL_TLS, NUM(api_listen_tls), 0, 0, true,
-     "Client API over mutual TLS (SDK, CLI, bench): tls+tcp://host:port."},
+    {
+        "api",
+        "listen_tls",
+        KEY_URL_TLS,
+        NUM(api_listen_tls),
+        0,
+        0,
+        true,
+        "Client API over TLS (SDK, CLI, bench): tls+tcp://host:port. The node\n"
+        "proves itself with tls_cert; clients prove who they are by signing.",
+    },
     {"api", "listen_tcp", KEY_URL_LOCAL, NUM(api_listen_tcp), 0, 0, false,
      "Client API without TLS for tools on this host: tcp://127.0.0.1:port.\n"
      "Loopback addresses only; leave empty to turn it off."},
@@ -108,7 +117,9 @@ static const struct key_spec keys[] = {
      "(0 = never; otherwise at least interval_ms, at most 3600000)."},
     {"blocks", "interval_ms", KEY_U32, NUM(block_interval_ms), NODE_CONFIG_INTERVAL_MS_MIN,
      NODE_CONFIG_INTERVAL_MS_MAX, false,
-     "Target time between blocks that carry transactions, ms (10-60000)."},
+     "Least time between two blocks, ms (10-60000): transactions that arrive\n"
+     "meanwhile wait for the next block, so a busy node makes fewer, larger\n"
+     "blocks. A block follows as soon as this has passed and transactions wait."},
     {"blocks", "max_txs", KEY_U32, NUM(block_txs_max), 1, HANSA_BLOCK_TXS_MAX, false,
      "Most transactions this node puts in a block it proposes (1-10000)."},
     {"mempool", "max_txs", KEY_U32, NUM(mempool_txs_max), 1, NODE_CONFIG_MEMPOOL_TXS_MAX, false,
@@ -146,7 +157,7 @@ void node_config_init(struct node_config *c)
     strcpy(c->tls_key_path, "tls/node.key");
     strcpy(c->read_audit_log_path, "read-audit.log");
     c->block_heartbeat_ms = 5000;
-    c->block_interval_ms = 1000;
+    c->block_interval_ms = 50;
     c->block_txs_max = 5000;
     c->mempool_txs_max = 50000;
     c->mempool_bytes_max = UINT64_C(256) << 20;

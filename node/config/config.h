@@ -126,7 +126,7 @@ struct node_config {
 
     /* [blocks] */
     uint32_t block_heartbeat_ms; /* an empty block after this idle time; 0 = never */
-    uint32_t block_interval_ms;  /* target time between blocks that carry txs */
+    uint32_t block_interval_ms;  /* least time between two blocks */
     uint32_t block_txs_max;      /* 1..HANSA_BLOCK_TXS_MAX */
 
     /* [mempool] */
@@ -139,7 +139,7 @@ struct node_config {
  * Defaults for every optional setting, empty required ones; cannot fail.
  * Paths are the relative defaults ("validator.key", "data", "genesis.json",
  * "ca.crt", "tls/node.crt", "tls/node.key", "read-audit.log"); log level
- * "info"; heartbeat 5,000 ms; interval 1,000 ms; 5,000 txs per block;
+ * "info"; heartbeat 5,000 ms; interval 50 ms; 5,000 txs per block;
  * mempool 50,000 txs and 256 MiB; 2 verifier threads.
  */
 void node_config_init(struct node_config *c);

@@ -186,7 +186,7 @@ Test(config, optional_keys_take_their_defaults)
     cr_assert_str_eq(c.api_listen_tcp.url, "", "plain tcp API is off by default");
     cr_assert_not(c.events_listen.tls);
     cr_assert_eq(c.block_heartbeat_ms, 5000);
-    cr_assert_eq(c.block_interval_ms, 1000);
+    cr_assert_eq(c.block_interval_ms, 50);
     cr_assert_eq(c.block_txs_max, 5000);
     cr_assert_eq(c.mempool_txs_max, 50000);
     cr_assert_eq(c.mempool_bytes_max, 256u << 20);
