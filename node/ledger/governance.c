@@ -362,9 +362,30 @@ static Hansa__ResultCode state_check(struct ledger_exec *ex, const Hansa__Propos
         return OK;
     }
     /* A removed party is never changed again: its record stays as it was. */
-    if (party_active(ex, id) == NULL) {
+    const Hansa__Party *p = party_active(ex, id);
+    if (p == NULL) {
         ledger_why(ex, "party %s is not registered or was removed", id);
         return HANSA__RESULT_CODE__RESULT_NOT_FOUND;
+    }
+    /* Governance must stay possible: the last active ADMIN can be neither
+     * removed nor demoted, or no proposal could ever pass again. */
+    bool loses_admin = c->change_case == HANSA__PROPOSE_GOVERNANCE__CHANGE_REMOVE_PARTY;
+    if (c->change_case == HANSA__PROPOSE_GOVERNANCE__CHANGE_CHANGE_ROLES) {
+        loses_admin = true;
+        for (size_t i = 0; i < c->change_roles->n_roles; i++)
+            if (c->change_roles->roles[i] == HANSA__ROLE__ROLE_ADMIN)
+                loses_admin = false;
+    }
+    if (loses_admin && ledger_party_has_role(p, HANSA__ROLE__ROLE_ADMIN)) {
+        struct admin_set admins;
+        if (!admin_set_load(ex, &admins))
+            return HANSA__RESULT_CODE__RESULT_UNSPECIFIED; /* ex->fatal is set */
+        size_t n = admins.n;
+        free(admins.ids);
+        if (n <= 1) {
+            ledger_why(ex, "%s is the last active ADMIN: governance would end", id);
+            return HANSA__RESULT_CODE__RESULT_INVALID_TRANSITION;
+        }
     }
     return OK;
 }

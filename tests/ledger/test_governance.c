@@ -1393,3 +1393,28 @@ Test(governance, governance_check_is_pure_and_names_the_problem)
     c.param.value = 200;
     cr_assert_eq(ledger_governance_check(&b, why, sizeof why), OK);
 }
+
+Test(governance, last_active_admin_can_be_neither_removed_nor_demoted)
+{
+    struct gov_change c;
+    uint8_t id[WIRE_HASH_BYTES];
+    change_remove(&c, "ADMIN-3");
+    pass(&c, id);
+    fx_empty_block(&f);
+    change_remove(&c, "ADMIN-2");
+    pass(&c, id); /* 2 of the 2 remaining admins */
+    fx_empty_block(&f);
+    cr_assert_eq(proposal_status(id), ST(PASSED));
+
+    change_remove(&c, "ADMIN-1");
+    struct fx_result r = propose("ADMIN-1", &c);
+    EXPECT(r, RC(INVALID_TRANSITION));
+    cr_assert(strstr(r.why, "last active ADMIN") != NULL, "why: %s", r.why);
+    static const Hansa__Role bank_only[] = {ROLE(BANK)};
+    change_roles(&c, "ADMIN-1", bank_only, 1);
+    EXPECT(propose("ADMIN-1", &c), RC(INVALID_TRANSITION));
+    /* Changing the last admin's roles while keeping ADMIN is fine. */
+    static const Hansa__Role bank_admin[] = {ROLE(BANK), ROLE(ADMIN)};
+    change_roles(&c, "ADMIN-1", bank_admin, 2);
+    EXPECT(propose("ADMIN-1", &c), OK);
+}
