@@ -711,6 +711,11 @@ hansa_err api_open(const struct api_deps *deps, struct api **out, char *why, siz
         return HANSA_ENOMEM;
     }
     api->deps = *deps;
+    api->admission = (struct admission){.store = deps->store,
+                                        .mempool = deps->mempool,
+                                        .chain_id = deps->cfg->chain_id,
+                                        .now_ms = deps->now_ms,
+                                        .now_ctx = deps->now_ctx};
     pthread_mutex_init(&api->mu, NULL);
     pthread_cond_init(&api->cv, NULL);
 

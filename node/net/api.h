@@ -40,6 +40,11 @@ struct api_deps {
     /* The node's clock in ms since the epoch (admission's replay window). */
     uint64_t (*now_ms)(void *ctx);
     void *now_ctx;
+    /* Optional: told about every transaction a client submitted and the
+     * mempool admitted (the node gossips them to its peers). Called on
+     * worker threads; must not block. */
+    void (*admitted)(void *ctx, const uint8_t *tx, size_t len);
+    void *admitted_ctx;
 };
 
 /* Start listening. why says which URL or file failed. */

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "admission.h"
 #include "api.h"
 #include "audit.h"
 #include "hansa/wire.h"
@@ -107,6 +108,7 @@ struct api_ctx {
 
 struct api {
     struct api_deps deps;
+    struct admission admission; /* over deps.store and deps.mempool */
     nng_socket sock;
     bool sock_open;
     nng_listener tls_listener, tcp_listener;
