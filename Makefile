@@ -46,18 +46,12 @@ test-sanitize: deps
 fuzz:
 	@scripts/deps.sh --fuzz
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHANSA_FUZZ=ON $(CMAKE_ARGS)
-	cmake --build $(BUILD_FUZZ) --parallel $(JOBS) --target fuzz_tx fuzz_decode
+	cmake --build $(BUILD_FUZZ) --parallel $(JOBS) --target fuzz_tx fuzz_decode fuzz_request
 	@scripts/run-fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 demo:
-	@echo "make fuzz:
-	@scripts/deps.sh --fuzz
-	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHANSA_FUZZ=ON $(CMAKE_ARGS)
-	cmake --build $(BUILD_FUZZ) --parallel $(JOBS) --target fuzz_tx fuzz_decode
-	@scripts/run-fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
-
-demo: the demo network is not built yet (it arrives with the ledger," >&2
-	@echo "consensus and SDK issues). Nothing was started." >&2
+	@echo "make demo: the demo network is not built yet (it arrives with the SDK" >&2
+	@echo "issue). Nothing was started; see README for running a node by hand." >&2
 	@exit 1
 
 format:

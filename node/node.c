@@ -1,17 +1,11 @@
 /*
- * The node shell: wiring and the event loop (see node.h).
+ * The node shell: wiring (see node.h). Store, chain, signer, mempool, the
+ * client API, live events, the validator links, and the consensus shell
+ * (cshell.c), whose loop runs on the thread that calls node_run.
  *
- *   loop:
- *     wait until transactions are pooled, the heartbeat is due, or stop;
- *       then until block_interval_ms has passed since the last block
- *     take up to block_txs_max transactions (oldest first), drop those
- *       committed meanwhile or outside the replay window (chain.c)
- *     build the block, sign its precommit, commit block + commit + results
- *       + state in one synced batch (chain.c), then wake receipt waiters
- *       and publish events
- *
- * Block time is the node clock, forced strictly increasing. The block at
- * height 1 names the SHA-256 of genesis.json as its previous block hash.
+ * Start-up order: genesis and config agree; the validator key is the one
+ * genesis registers; the store holds genesis (committed on first start);
+ * the chain's tip and the last signature are loaded; then the sockets open.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -23,6 +17,7 @@
 
 #include "api.h"
 #include "chain.h"
+#include "cshell.h"
 #include "events.h"
 #include "hansa/assert.h"
 #include "ledger.h"
@@ -34,8 +29,10 @@
 
 #define NODE_PROTOCOL_VERSION "hansa/1"
 #define NODE_SOFTWARE_VERSION "hansad 0.1.0"
-/* The loop wakes at least this often to expire receipt waits. */
-#define NODE_TICK_MS 100u
+/* Messages from peers waiting for the event loop: a few rounds of votes of
+ * every validator plus gossip batches; beyond it they are dropped and the
+ * senders' re-broadcasts cover the gap. */
+#define NODE_PEER_QUEUE_MAX 4096u
 
 struct node {
     struct node_config cfg;
@@ -47,22 +44,16 @@ struct node {
     struct mempool *mp;
     struct api *api;
     struct events *ev;
+    struct peers *peers;
+    struct cshell *cs;
     struct wire_keypair key;
     atomic_bool stop;
-    uint64_t last_block_ms; /* monotonic clock of the last commit */
 };
 
 static uint64_t wall_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
@@ -85,10 +76,23 @@ static void status_cb(void *ctx, Hansa__NodeStatus *st)
     st->software_version = (char *)software;
     chain_tip(&n->chain, &st->latest_height, hash, &st->latest_block_time_ms);
     st->consensus_height = st->latest_height + 1;
+    if (n->cs != NULL) {
+        int step = 0;
+        cshell_position(n->cs, &st->consensus_height, &st->consensus_round, &step,
+                        &st->peers_connected);
+        st->consensus_step = (Hansa__ConsensusStep)step;
+    }
     memcpy(validators, n->chain.validators_hash, WIRE_HASH_BYTES);
     st->latest_block_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, hash};
     st->validators_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, validators};
     st->local_time_ms = wall_ms();
+}
+
+static void admitted_cb(void *ctx, const uint8_t *tx, size_t len)
+{
+    struct node *n = ctx;
+    if (n->cs != NULL)
+        cshell_admitted(n->cs, tx, len);
 }
 
 /* ---- startup ---- */
@@ -180,14 +184,35 @@ hansa_err node_open(const struct node_config *cfg, struct node **out, char *why,
                                 .status = status_cb,
                                 .status_ctx = n,
                                 .now_ms = now_cb,
-                                .now_ctx = n};
+                                .now_ctx = n,
+                                .admitted = admitted_cb,
+                                .admitted_ctx = n};
         rv = api_open(&deps, &n->api, why, why_len);
+    }
+    if (rv == HANSA_OK)
+        rv = peers_open(&n->cfg, NODE_PEER_QUEUE_MAX, &n->peers, why, why_len);
+    if (rv == HANSA_OK) {
+        struct cshell_deps deps = {
+            .cfg = &n->cfg,
+            .chain = &n->chain,
+            .store = n->store,
+            .signer = &n->signer,
+            .mempool = n->mp,
+            .api = n->api,
+            .events = n->ev,
+            .peers = n->peers,
+            .admission = {.store = n->store,
+                          .mempool = n->mp,
+                          .chain_id = n->cfg.chain_id,
+                          .now_ms = now_cb,
+                          .now_ctx = n},
+        };
+        rv = cshell_open(&deps, &n->cs, why, why_len);
     }
     if (rv != HANSA_OK) {
         node_close(n);
         return rv;
     }
-    n->last_block_ms = mono_ms();
     *out = n;
     return HANSA_OK;
 }
@@ -195,7 +220,8 @@ hansa_err node_open(const struct node_config *cfg, struct node **out, char *why,
 void node_stop(struct node *n)
 {
     atomic_store(&n->stop, true);
-    mempool_wake(n->mp);
+    if (n->cs != NULL)
+        cshell_wake(n->cs);
 }
 
 void node_close(struct node *n)
@@ -203,6 +229,8 @@ void node_close(struct node *n)
     if (n == NULL)
         return;
     api_close(n->api); /* first: no more admissions */
+    cshell_close(n->cs);
+    peers_close(n->peers);
     events_close(n->ev);
     mempool_close(n->mp);
     signer_close(&n->signer);
@@ -214,122 +242,15 @@ void node_close(struct node *n)
     free(n);
 }
 
-/* ---- block production ---- */
-
-/* The proposer's signed precommit for the block: the block's commit. */
-static hansa_err own_commit(struct node *n, const struct chain_block *b, uint8_t **vote,
-                            size_t *vote_len, uint8_t sig[WIRE_SIG_BYTES])
-{
-    Hansa__Vote v = HANSA__VOTE__INIT;
-    v.type = HANSA__VOTE_TYPE__VOTE_TYPE_PRECOMMIT;
-    v.height = b->header->height;
-    v.round = 0;
-    v.block_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, (uint8_t *)b->hash};
-    v.validator = n->cfg.node_id;
-    v.chain_id = n->cfg.chain_id;
-    hansa_err rv = wire_encode(&v.base, HANSA_VOTE_BYTES_MAX, vote, vote_len);
-    if (rv == HANSA_OK)
-        rv = signer_sign(&n->signer, v.height, 0, HANSA__CONSENSUS_STEP__CONSENSUS_STEP_PRECOMMIT,
-                         WIRE_TAG_VOTE, *vote, *vote_len, sig);
-    return rv;
-}
-
-/* After a commit: receipts for waiting clients, live events. */
-static void announce(struct node *n, const struct chain_block *b, const struct ledger_output *out)
-{
-    Hansa__BlockResults results = HANSA__BLOCK_RESULTS__INIT;
-    results.height = b->header->height;
-    results.block_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, (uint8_t *)b->hash};
-    results.n_results = out->n_results;
-    results.results = out->results;
-    size_t ok = 0;
-    for (size_t i = 0; i < out->n_results; i++)
-        ok += out->results[i]->result == HANSA__RESULT_CODE__RESULT_OK;
-    log_info("BLOCK-COMMIT", "height=%" PRIu64 " txs=%zu ok=%zu time_ms=%" PRIu64,
-             b->header->height, b->n_txs, ok, b->header->time_ms);
-    api_on_commit(n->api, b->header->height, b->header->time_ms, &results);
-    events_publish_block(n->ev, b->header->height, b->hash, b->header->time_ms, b->header->proposer,
-                         &results);
-}
-
-static hansa_err produce_block(struct node *n, struct mempool_tx **txs, size_t k, uint64_t time_ms)
-{
-    struct chain_block b;
-    hansa_err rv = chain_build(&n->chain, n->cfg.node_id, txs, k, time_ms, &b);
-    if (rv != HANSA_OK)
-        return rv;
-    uint8_t *vote = NULL;
-    size_t vote_len = 0;
-    uint8_t sig[WIRE_SIG_BYTES];
-    rv = own_commit(n, &b, &vote, &vote_len, sig);
-    if (rv == HANSA_OK) {
-        Hansa__SignedVote sv = HANSA__SIGNED_VOTE__INIT, *svp = &sv;
-        sv.vote = (ProtobufCBinaryData){vote_len, vote};
-        sv.signature = (ProtobufCBinaryData){WIRE_SIG_BYTES, sig};
-        Hansa__Commit commit = HANSA__COMMIT__INIT;
-        commit.height = b.header->height;
-        commit.round = 0;
-        commit.block_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, b.hash};
-        commit.n_precommits = 1;
-        commit.precommits = &svp;
-        struct ledger_output out;
-        rv = chain_commit(&n->chain, &b, &commit, &out);
-        if (rv == HANSA_OK) {
-            announce(n, &b, &out);
-            ledger_output_free(&out);
-        }
-    }
-    free(vote);
-    chain_block_free(&b);
-    return rv;
-}
-
 hansa_err node_run(struct node *n)
 {
-    struct mempool_tx **txs = calloc(n->cfg.block_txs_max, sizeof *txs);
-    if (txs == NULL)
-        return HANSA_ENOMEM;
-    log_info("NODE-START", "chain=%s height=%" PRIu64 " api=%s", n->cfg.chain_id, n->chain.height,
-             n->cfg.api_listen_tls.url);
-    hansa_err rv = HANSA_OK;
-    while (!atomic_load(&n->stop)) {
-        size_t pooled = mempool_wait(n->mp, NODE_TICK_MS);
-        uint64_t now = mono_ms();
-        api_tick(n->api, wall_ms());
-        if (atomic_load(&n->stop))
-            break;
-        bool heartbeat =
-            n->cfg.block_heartbeat_ms > 0 && now - n->last_block_ms >= n->cfg.block_heartbeat_ms;
-        if (pooled == 0 && !heartbeat)
-            continue;
-        uint64_t since_ms = now - n->last_block_ms;
-        if (since_ms < n->cfg.block_interval_ms) {
-            /* Let the next block gather what arrives until the interval ends. */
-            uint64_t rest_ms = n->cfg.block_interval_ms - since_ms;
-            struct timespec ts = {(time_t)(rest_ms / 1000), (long)(rest_ms % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        uint64_t time_ms = wall_ms();
-        if (time_ms <= n->chain.tip_time_ms)
-            time_ms = n->chain.tip_time_ms + 1;
-        size_t k = mempool_take(n->mp, txs, n->cfg.block_txs_max, HANSA_BLOCK_BYTES_MAX / 2);
-        k = chain_filter_txs(&n->chain, n->mp, txs, k, time_ms);
-        if (k == 0 && !heartbeat)
-            continue;
-        rv = produce_block(n, txs, k, time_ms);
-        /* Committed (or the node stops): no longer pending. */
-        mempool_forget(n->mp, txs, k);
-        for (size_t i = 0; i < k; i++)
-            mempool_tx_free(txs[i]);
-        if (rv != HANSA_OK) {
-            log_error("BLOCK-COMMIT-FAIL", "height=%" PRIu64 ": %s; stopping", n->chain.height + 1,
-                      hansa_strerror(rv));
-            break;
-        }
-        n->last_block_ms = now;
-    }
-    free(txs);
+    log_info("NODE-START", "chain=%s height=%" PRIu64 " validators=%u api=%s p2p=%s",
+             n->cfg.chain_id, n->chain.height, n->chain.n_vals, n->cfg.api_listen_tls.url,
+             n->cfg.p2p_listen.url);
+    hansa_err rv = cshell_run(n->cs, &n->stop);
+    if (rv != HANSA_OK)
+        log_error("NODE-FATAL", "stopping at height %" PRIu64 ": %s", n->chain.height,
+                  hansa_strerror(rv));
     log_info("NODE-STOP", "height=%" PRIu64, n->chain.height);
     return rv;
 }

@@ -128,13 +128,21 @@ static const struct key_spec keys[] = {
     {"mempool", "max_bytes", KEY_U64, NUM(mempool_bytes_max), HANSA_TX_BYTES_MAX,
      NODE_CONFIG_MEMPOOL_BYTES_MAX, false,
      "Most bytes of transactions waiting in the mempool (65536-4294967296)."},
+    {"consensus", "propose_timeout_ms", KEY_U32, NUM(consensus_propose_ms),
+     NODE_CONFIG_TIMEOUT_MS_MIN, NODE_CONFIG_TIMEOUT_MS_MAX, false,
+     "How long validators wait for a round's proposal before prevoting nil, ms\n"
+     "(100-60000); each later round of a height waits half as long again more."},
+    {"consensus", "vote_timeout_ms", KEY_U32, NUM(consensus_vote_ms), NODE_CONFIG_TIMEOUT_MS_MIN,
+     NODE_CONFIG_TIMEOUT_MS_MAX, false,
+     "How long validators wait for the remaining prevotes or precommits once 2f+1\n"
+     "have arrived, ms (100-60000); grows by half per round like the above."},
     {"mempool", "verifier_threads", KEY_U32, NUM(verifier_threads), 1, NODE_CONFIG_VERIFIERS_MAX,
      false, "Threads verifying transaction signatures (1-64); about one per core."},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
-static const char *const sections[] = {"node", "paths",  "p2p",    "peers",
-                                       "api",  "events", "blocks", "mempool"};
+static const char *const sections[] = {"node",   "paths",  "p2p",     "peers",    "api",
+                                       "events", "blocks", "mempool", "consensus"};
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
 #define PEERS_HELP                                                                                 \
@@ -159,6 +167,8 @@ void node_config_init(struct node_config *c)
     c->block_heartbeat_ms = 5000;
     c->block_interval_ms = 50;
     c->block_txs_max = 5000;
+    c->consensus_propose_ms = 3000;
+    c->consensus_vote_ms = 1000;
     c->mempool_txs_max = 50000;
     c->mempool_bytes_max = UINT64_C(256) << 20;
     c->verifier_threads = 2;

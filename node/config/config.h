@@ -10,6 +10,7 @@
  *   [events]   listen                      (pub socket for live events)
  *   [blocks]   heartbeat_ms, interval_ms, max_txs
  *   [mempool]  max_txs, max_bytes, verifier_threads
+ *   [consensus] propose_timeout_ms, vote_timeout_ms
  *
  * node_config_write() produces a file with a comment above every key saying
  * what it means; `hansad testnet` uses it, and it is the reference for the
@@ -76,6 +77,10 @@ _Static_assert(HANSA_PEERS_MAX >= GENESIS_VALIDATORS_MAX - 1, "a validator must 
  * and at most 4 GiB of transactions, never less than one transaction. */
 #define NODE_CONFIG_MEMPOOL_TXS_MAX   1000000u
 #define NODE_CONFIG_MEMPOOL_BYTES_MAX (UINT64_C(4) << 30)
+/* Consensus timeouts: under 100 ms a round cannot complete even on one
+ * host; over a minute a failed proposer stalls the chain for too long. */
+#define NODE_CONFIG_TIMEOUT_MS_MIN 100u
+#define NODE_CONFIG_TIMEOUT_MS_MAX 60000u
 /* Signature verifier threads; more than 64 cores is not a target. */
 #define NODE_CONFIG_VERIFIERS_MAX 64u
 
@@ -128,6 +133,11 @@ struct node_config {
     uint32_t block_heartbeat_ms; /* an empty block after this idle time; 0 = never */
     uint32_t block_interval_ms;  /* least time between two blocks */
     uint32_t block_txs_max;      /* 1..HANSA_BLOCK_TXS_MAX */
+
+    /* [consensus]: Tendermint timeouts of round 0; round r waits
+     * timeout x (1 + r/2). */
+    uint32_t consensus_propose_ms;
+    uint32_t consensus_vote_ms;
 
     /* [mempool] */
     uint32_t mempool_txs_max;

@@ -252,3 +252,43 @@ size_t mempool_bytes(struct mempool *mp)
     pthread_mutex_unlock(&mp->mu);
     return n;
 }
+
+static int id_ptr_cmp(const void *a, const void *b)
+{
+    return memcmp(*(const uint8_t *const *)a, *(const uint8_t *const *)b, WIRE_HASH_BYTES);
+}
+
+void mempool_remove_ids(struct mempool *mp, const uint8_t *const *ids, size_t n)
+{
+    if (n == 0)
+        return;
+    /* Sorted once, then one pass over the pool: O((n + pooled) log n). */
+    const uint8_t **sorted = malloc(n * sizeof *sorted);
+    if (sorted == NULL)
+        return; /* they leave later: a block build drops committed txs */
+    memcpy(sorted, ids, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, id_ptr_cmp);
+    pthread_mutex_lock(&mp->mu);
+    size_t w = 0;
+    for (size_t k = 0; k < mp->count; k++) {
+        struct mempool_tx *tx = mp->ring[(mp->head + k) % mp->cap];
+        const uint8_t *key = tx->tx.id;
+        if (bsearch(&key, sorted, n, sizeof *sorted, id_ptr_cmp) != NULL) {
+            bool found;
+            size_t s = set_find(mp, key, &found);
+            HANSA_ASSERT(found);
+            mp->set[s] = TOMB;
+            mp->bytes -= tx->len;
+            mempool_tx_free(tx);
+            continue;
+        }
+        mp->ring[(mp->head + w++) % mp->cap] = tx; /* keeps arrival order */
+    }
+    for (size_t k = w; k < mp->count; k++)
+        mp->ring[(mp->head + k) % mp->cap] = NULL;
+    mp->count = w;
+    if (mp->set_used > mp->set_cap / 4)
+        set_rebuild(mp);
+    pthread_mutex_unlock(&mp->mu);
+    free(sorted);
+}

@@ -42,6 +42,9 @@ bool mempool_contains(struct mempool *mp, const uint8_t id[WIRE_HASH_BYTES]);
  * true) until the caller, once their block is committed or abandoned, calls
  * mempool_forget and then frees each with mempool_tx_free. Returns count. */
 size_t mempool_take(struct mempool *mp, struct mempool_tx **out, size_t max_txs, size_t max_bytes);
+/* Remove pooled transactions with these ids (committed in a block another
+ * validator proposed). In-flight ones are left to mempool_forget. */
+void mempool_remove_ids(struct mempool *mp, const uint8_t *const *ids, size_t n);
 /* The end of in-flight transactions from mempool_take (before freeing). */
 void mempool_forget(struct mempool *mp, struct mempool_tx *const *txs, size_t n);
 /* Wait until the pool is non-empty or timeout_ms passes (or mempool_wake).

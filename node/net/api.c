@@ -616,7 +616,8 @@ static hansa_err listen_on(struct api *api, const char *url, bool tls, nng_liste
 {
     int rv = nng_listener_create(l, api->sock, url);
     if (rv == 0)
-        rv = nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, HANSA_REQUEST_BYTES_MAX);
+        rv = nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ,
+                                   HANSA_REQUEST_BYTES_MAX + HANSA_NNG_HEADER_BYTES_MAX);
     if (rv == 0 && tls) {
         nng_tls_config *tc = NULL;
         hansa_err err = net_tls_server(api->deps.cfg, NNG_TLS_AUTH_MODE_NONE, &tc, why, why_len);

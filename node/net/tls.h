@@ -20,4 +20,13 @@
 HANSA_MUST_USE hansa_err net_tls_server(const struct node_config *cfg, nng_tls_auth_mode mode,
                                         nng_tls_config **out, char *why, size_t why_len);
 
+/* A new client-side config for dialing one peer: own certificate and key
+ * (the listener requires them), the CA chain, and server_name, the name the
+ * peer's certificate must carry (its validator id: mbedTLS 2.28 never
+ * matches IP addresses, LIBNOTES 1.6). One config per dialer, so that each
+ * peer is pinned to its own name. Caller frees with nng_tls_config_free
+ * after setting it on a dialer. */
+HANSA_MUST_USE hansa_err net_tls_client(const struct node_config *cfg, const char *server_name,
+                                        nng_tls_config **out, char *why, size_t why_len);
+
 #endif

@@ -451,7 +451,7 @@ Test(config, written_file_has_a_comment_above_every_key)
         }
         prev = line;
     }
-    cr_assert_eq(keys, 20, "every key of the table is written");
+    cr_assert_eq(keys, 22, "every key of the table is written");
     free(text);
 }
 
@@ -559,4 +559,24 @@ Test(config, url_parser_splits_host_and_port)
     cr_assert_eq(node_url_parse("tcp://h:1/path", &u, why, sizeof why), HANSA_EINVAL);
     cr_assert_eq(node_url_parse("tcp://[::1:1", &u, why, sizeof why), HANSA_EINVAL);
     cr_assert_eq(node_url_parse("tcp://h:+1", &u, why, sizeof why), HANSA_EINVAL);
+}
+
+Test(config, consensus_timeouts_have_defaults_and_bounds)
+{
+    static struct node_config c;
+    char why[512] = "";
+    cr_assert_eq(load_text(full, &c, why, sizeof why), HANSA_OK, "%s", why);
+    cr_assert_eq(c.consensus_propose_ms, 3000);
+    cr_assert_eq(c.consensus_vote_ms, 1000);
+
+    char text[sizeof full + 128];
+    snprintf(text, sizeof text, "%s[consensus]\npropose_timeout_ms = 1500\nvote_timeout_ms = 400\n",
+             full);
+    cr_assert_eq(load_text(text, &c, why, sizeof why), HANSA_OK, "%s", why);
+    cr_assert_eq(c.consensus_propose_ms, 1500);
+    cr_assert_eq(c.consensus_vote_ms, 400);
+
+    snprintf(text, sizeof text, "%s[consensus]\npropose_timeout_ms = 50\n", full);
+    cr_assert_eq(load_text(text, &c, why, sizeof why), HANSA_EFORMAT);
+    cr_assert(strstr(why, "propose_timeout_ms") != NULL, "why: %s", why);
 }

@@ -48,14 +48,9 @@ void fx_init(struct fx *f)
     fx_init_params(f, &p);
 }
 
-void fx_init_params(struct fx *f, const Hansa__Parameters *p)
+void fx_genesis_output(const Hansa__Parameters *p, struct ledger_output *out)
 {
     HANSA_ASSERT(wire_global_init() == HANSA_OK);
-    memset(f, 0, sizeof *f);
-    f->params = *p;
-    f->ms = memstate_new();
-    f->view = memstate_view(f->ms);
-
     Hansa__Party parties[CAST_N], *pp[CAST_N];
     Hansa__Role roles[CAST_N];
     ProtobufCBinaryData keys[CAST_N];
@@ -77,15 +72,24 @@ void fx_init_params(struct fx *f, const Hansa__Parameters *p)
     }
     struct ledger_genesis g = {.chain_id = FX_CHAIN_ID,
                                .time_ms = FX_GENESIS_MS,
-                               .params = &f->params,
+                               .params = p,
                                .parties = pp,
                                .n_parties = CAST_N};
     char why[256] = "";
-    hansa_err rv = ledger_genesis(&g, &f->last, why, sizeof why);
+    hansa_err rv = ledger_genesis(&g, out, why, sizeof why);
     if (rv != HANSA_OK) {
-        fprintf(stderr, "fx_init: genesis failed: %s: %s\n", hansa_strerror(rv), why);
+        fprintf(stderr, "fx: genesis failed: %s: %s\n", hansa_strerror(rv), why);
         abort();
     }
+}
+
+void fx_init_params(struct fx *f, const Hansa__Parameters *p)
+{
+    memset(f, 0, sizeof *f);
+    f->params = *p;
+    f->ms = memstate_new();
+    f->view = memstate_view(f->ms);
+    fx_genesis_output(&f->params, &f->last);
     memstate_apply(f->ms, &f->last);
     memcpy(f->root, f->last.state_root, WIRE_HASH_BYTES);
     f->time_ms = FX_GENESIS_MS + FX_BLOCK_MS;

@@ -51,6 +51,12 @@ void fx_init(struct fx *f);
 void fx_init_params(struct fx *f, const Hansa__Parameters *p);
 void fx_close(struct fx *f);
 
+/* The ledger's genesis output for the cast with parameters p, chain
+ * FX_CHAIN_ID at FX_GENESIS_MS: what fx_init applies to its memory state,
+ * for tools that commit it elsewhere (store_commit_genesis). Aborts if the
+ * genesis is refused. Free *out with ledger_output_free. */
+void fx_genesis_output(const Hansa__Parameters *p, struct ledger_output *out);
+
 /* The fixed key pair of a party of the cast. */
 void fx_keypair(const char *party, struct wire_keypair *kp);
 

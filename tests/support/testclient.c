@@ -42,7 +42,8 @@ hansa_err tc_open(const char *url, const char *ca_path, const char *server_name,
     nng_dialer d;
     rv = nng_dialer_create(&d, c->sock, url);
     if (rv == 0)
-        nng_dialer_set_size(d, NNG_OPT_RECVMAXSZ, HANSA_RESPONSE_BYTES_MAX);
+        nng_dialer_set_size(d, NNG_OPT_RECVMAXSZ,
+                            HANSA_RESPONSE_BYTES_MAX + HANSA_NNG_HEADER_BYTES_MAX);
     if (rv == 0 && strncmp(url, "tls+", 4) == 0) {
         nng_tls_config *tls = NULL;
         rv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_CLIENT);

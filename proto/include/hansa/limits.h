@@ -55,6 +55,12 @@
 /* One client API response: a block by height is the largest answer. */
 #define HANSA_RESPONSE_BYTES_MAX HANSA_PEER_MESSAGE_BYTES_MAX
 
+/* nng counts its protocol header in NNG_OPT_RECVMAXSZ: req/rep carries 4
+ * bytes per hop and at most 8 hops. A receive limit is the message limit
+ * plus this, so a message exactly at its limit still arrives (and one over
+ * it is answered TOO_LARGE by the application, not dropped by nng). */
+#define HANSA_NNG_HEADER_BYTES_MAX 64u
+
 /* How much heap protobuf-c may use to decode N bytes: N x this factor plus a
  * small constant. Legitimate messages need 2-8x (string copies, structs and
  * pointer arrays); a hostile message of empty repeated sub-messages would

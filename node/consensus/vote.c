@@ -1,0 +1,92 @@
+/*
+ * Receiving a vote (CS_EV_VOTE): admission to the book and equivocation.
+ *
+ * The shell has checked the signature and that the voter is a validator of
+ * the height; the core still bounds everything it keeps, without trusting
+ * the event:
+ *   - votes of another height are dropped (the book is per height; a
+ *     validator that falls behind catches up with committed blocks);
+ *   - votes of rounds beyond round + CS_FUTURE_ROUNDS_MAX are dropped, so a
+ *     peer cannot make the book grow; earlier rounds are kept (lines 28, 49);
+ *   - an unknown type, a validator index out of the set, or signed bytes
+ *     longer than CS_SIGNED_VOTE_BYTES_MAX are dropped.
+ *
+ * Equivocation: the first vote of a validator for (round, type) is the one
+ * counted. A later vote with the same value is a duplicate (ignored); one
+ * with another value (nil counts as a value) is reported once, as
+ * CS_ACT_EVIDENCE with the kept vote and the new one, and not counted.
+ *
+ * The rules that votes enable run afterwards, in consensus.c's loop.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "consensus_internal.h"
+#include "hansa/assert.h"
+
+static bool vote_admissible(const struct consensus *cs, const struct cs_vote *v)
+{
+    if (v->height != cs->height)
+        return false;
+    if ((uint64_t)v->round > (uint64_t)cs->round + CS_FUTURE_ROUNDS_MAX)
+        return false;
+    if (v->type != CS_PREVOTE && v->type != CS_PRECOMMIT)
+        return false;
+    if (v->validator >= cs->p.n_validators)
+        return false;
+    if (v->signed_len > CS_SIGNED_VOTE_BYTES_MAX || (v->signed_len > 0 && v->signed_bytes == NULL))
+        return false;
+    return true;
+}
+
+static void report_equivocation(struct consensus *cs, struct cs_kept_vote *first,
+                                const struct cs_vote *v)
+{
+    if (first->evidence_sent)
+        return;
+    first->evidence_sent = true;
+    if (v->signed_len > 0)
+        memcpy(cs->evidence_bytes, v->signed_bytes, v->signed_len);
+    struct cs_action a = {.kind = CS_ACT_EVIDENCE};
+    a.evidence.vote_a = first->bytes;
+    a.evidence.len_a = first->len;
+    a.evidence.vote_b = cs->evidence_bytes;
+    a.evidence.len_b = v->signed_len;
+    a.evidence.validator = v->validator;
+    consensus_emit(cs, &a);
+}
+
+/* Keep v as the validator's vote; false when out of memory (then the vote
+ * is as if never received: only liveness can suffer). */
+static bool keep(struct cs_kept_vote *k, const struct cs_vote *v)
+{
+    uint8_t *copy = NULL;
+    if (v->signed_len > 0) {
+        copy = malloc(v->signed_len);
+        if (copy == NULL)
+            return false;
+        memcpy(copy, v->signed_bytes, v->signed_len);
+    }
+    k->present = true;
+    k->evidence_sent = false;
+    k->value = v->value.nil ? consensus_value_nil() : consensus_value_of(v->value.hash);
+    k->bytes = copy;
+    k->len = v->signed_len;
+    return true;
+}
+
+void consensus_on_vote(struct consensus *cs, const struct cs_vote *v)
+{
+    if (!vote_admissible(cs, v))
+        return;
+    struct cs_round *slot = consensus_book_round_get(&cs->book, v->round);
+    if (slot == NULL)
+        return;
+    struct cs_kept_vote *k = consensus_book_vote(slot, cs->p.n_validators, v->type, v->validator);
+    if (!k->present) {
+        (void)keep(k, v);
+        return;
+    }
+    if (!consensus_value_eq(&k->value, &v->value))
+        report_equivocation(cs, k, v);
+}

@@ -1,0 +1,190 @@
+/*
+ * The watcher of the validator links: a thread that wakes every
+ * PEERS_WATCH_PERIOD_MS and turns counters into log lines, so that no send
+ * or receive path ever logs and no pipe callback does more than an atomic
+ * add (LIBNOTES 1.5: they run with the socket lock held).
+ *
+ * What it logs (ids are stable):
+ *   PEER-CONNECT         a peer's push socket got a connection
+ *   PEER-DISCONNECT      it lost it (nng redials: 100 ms doubling to 5 s)
+ *   PEER-RECONNECT       connections opened and closed within one period
+ *   PEER-UNREACHABLE     a peer without a connection for 10 s (then every
+ *                        minute while it lasts)
+ *   PEER-INBOUND-REJECT  inbound connections failed their handshake
+ *   PEER-DROP-SEND, PEER-DROP-FULL, PEER-MALFORMED, PEER-WRONG-CHAIN,
+ *   PEER-UNKNOWN-SENDER, PEER-ENCODE-FAIL  counted drops
+ * Each warning kind is logged at most once per PEERS_WARN_PERIOD_MS with
+ * the count since its last line; what is still unreported is flushed when
+ * the links close.
+ *
+ * Failed handshakes: nng 1.5.2 has no callback for them and never creates a
+ * pipe, so neither the peer's address nor its certificate is known. What is
+ * observable is nng's statistics tree (nng_stats_get): the listener counts
+ * failed accepts by cause (auth, proto, timeout, ...), which this file
+ * reads. The dialing side sees nothing at all (its dialer statistics count
+ * the TCP connect as a success), only a link that never comes up: that is
+ * PEER-UNREACHABLE.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "peers_internal.h"
+
+struct warn_kind {
+    const char *id;
+    const char *what;
+};
+
+static const struct warn_kind warn_kinds[PEERS_WARN_COUNT] = {
+    [PEERS_WARN_SEND_DROP] = {"PEER-DROP-SEND",
+                              "outbound messages dropped (a peer's send queue was full, or the "
+                              "peer is down)"},
+    [PEERS_WARN_QUEUE_FULL] = {"PEER-DROP-FULL",
+                               "inbound messages dropped: the event loop's queue was full"},
+    [PEERS_WARN_MALFORMED] = {"PEER-MALFORMED",
+                              "inbound messages dropped: undecodable or without a payload"},
+    [PEERS_WARN_WRONG_CHAIN] = {"PEER-WRONG-CHAIN", "inbound messages dropped: another chain id"},
+    [PEERS_WARN_UNKNOWN_SENDER] = {"PEER-UNKNOWN-SENDER",
+                                   "inbound messages dropped: sender is not a configured peer"},
+    [PEERS_WARN_INBOUND_FAIL] = {"PEER-INBOUND-REJECT",
+                                 "inbound connections failed the TLS handshake or negotiation "
+                                 "(e.g. a certificate not of our CA; nng 1.5.2 does not say "
+                                 "from where)"},
+    [PEERS_WARN_ENCODE] = {"PEER-ENCODE-FAIL",
+                           "outbound messages not sent: too large to encode or out of memory"},
+};
+
+/* Counters of the listener that only a failed negotiation moves: "auth"
+ * (NNG_ECRYPTO, NNG_EPEERAUTH: the TLS handshake), "proto" (the SP header)
+ * and "timeout" (the 10 s negotiation limit). nng also bumps the listener's
+ * counters for errors of established pipes (nni_pipe_bump_error): a peer
+ * hanging up counts as "other" or "disconnect", an oversized message as
+ * "other"; those are left out. Measured on 1.5.2: a client certificate of
+ * another CA moves "auth" by one per attempt. */
+static const char *const failure_stats[] = {"auth", "proto", "timeout"};
+
+static uint64_t sum_failures(nng_stat *endpoint)
+{
+    uint64_t n = 0;
+    if (endpoint == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof failure_stats / sizeof failure_stats[0]; i++) {
+        nng_stat *s = nng_stat_find(endpoint, failure_stats[i]);
+        if (s != NULL && nng_stat_type(s) == NNG_STAT_COUNTER)
+            n += nng_stat_value(s);
+    }
+    return n;
+}
+
+uint64_t peers_listener_failures(struct peers *p)
+{
+    nng_stat *root = NULL;
+    if (!p->listener_open || nng_stats_get(&root) != 0)
+        return 0;
+    uint64_t n = sum_failures(nng_stat_find_listener(root, p->listener));
+    nng_stats_free(root);
+    return n;
+}
+
+/* Log a counter that moved since its last line, at most once a period. */
+static void warn_counter(struct peers *p, enum peers_warn_kind k, uint64_t total, uint64_t now_ms,
+                         bool force)
+{
+    uint64_t last = p->warn_total[k];
+    if (total <= last)
+        return;
+    if (!force && p->warn_ms[k] != 0 && now_ms - p->warn_ms[k] < PEERS_WARN_PERIOD_MS)
+        return;
+    log_warn(warn_kinds[k].id, "%" PRIu64 " %s since the last report (%" PRIu64 " in all)",
+             total - last, warn_kinds[k].what, total);
+    p->warn_total[k] = total;
+    p->warn_ms[k] = now_ms;
+}
+
+/* Connection changes of one link since the last tick, and a link that has
+ * stayed down. A dialer learns nothing of a failed handshake in 1.5.2 (its
+ * statistics count the TCP connect as a success and no error follows; the
+ * listener on the other side counts it), so a peer whose certificate we
+ * refuse, or that refuses ours, looks like a peer that is down. */
+static void watch_link(struct peers_link *link, uint64_t now_ms)
+{
+    bool up = atomic_load(&link->pipe_id) != 0;
+    uint64_t connects = atomic_load(&link->connects);
+    uint64_t opened = connects - link->seen_connects;
+    if (up && !link->seen_up)
+        log_info("PEER-CONNECT", "peer %s connected (%s)", link->id, link->url);
+    else if (!up && link->seen_up)
+        log_warn("PEER-DISCONNECT", "peer %s disconnected; redialing %s", link->id, link->url);
+    else if (opened > 0 && up)
+        log_warn("PEER-RECONNECT", "peer %s: connection lost and re-established (%" PRIu64 "x)",
+                 link->id, opened);
+    else if (opened > 0)
+        log_warn("PEER-RECONNECT", "peer %s: %" PRIu64 " connections opened and lost again",
+                 link->id, opened);
+    link->seen_up = up;
+    link->seen_connects = connects;
+    if (up || opened > 0) {
+        link->down_since_ms = up ? 0 : now_ms;
+        link->warn_down_ms = 0;
+        return;
+    }
+    if (link->down_since_ms == 0)
+        link->down_since_ms = now_ms;
+    uint64_t down_ms = now_ms - link->down_since_ms;
+    if (down_ms >= PEERS_UNREACHABLE_MS &&
+        (link->warn_down_ms == 0 || now_ms - link->warn_down_ms >= PEERS_UNREACHABLE_REPEAT_MS)) {
+        log_warn("PEER-UNREACHABLE",
+                 "peer %s (%s): no connection for %" PRIu64 " s: it is down or unreachable, or "
+                 "the TLS handshake fails (its certificate is not of our CA or does not name "
+                 "%s, or it refuses ours; nng 1.5.2 tells the dialer nothing)",
+                 link->id, link->url, down_ms / 1000u, link->id);
+        link->warn_down_ms = now_ms;
+    }
+}
+
+static void watch_tick(struct peers *p, bool force)
+{
+    uint64_t now_ms = peers_now_ms();
+    nng_stat *root = NULL;
+    if (nng_stats_get(&root) != 0)
+        root = NULL;
+    for (size_t i = 0; i < p->n_links; i++)
+        if (p->links[i].dialer_open)
+            watch_link(&p->links[i], now_ms);
+    uint64_t inbound_failed = root != NULL && p->listener_open
+                                  ? sum_failures(nng_stat_find_listener(root, p->listener))
+                                  : 0;
+    if (root != NULL)
+        nng_stats_free(root);
+
+    const uint64_t totals[PEERS_WARN_COUNT] = {
+        [PEERS_WARN_SEND_DROP] = atomic_load(&p->send_dropped),
+        [PEERS_WARN_QUEUE_FULL] = atomic_load(&p->recv_dropped),
+        [PEERS_WARN_MALFORMED] = atomic_load(&p->malformed),
+        [PEERS_WARN_WRONG_CHAIN] = atomic_load(&p->wrong_chain),
+        [PEERS_WARN_UNKNOWN_SENDER] = atomic_load(&p->unknown_sender),
+        [PEERS_WARN_INBOUND_FAIL] = inbound_failed,
+        [PEERS_WARN_ENCODE] = atomic_load(&p->encode_failed),
+    };
+    for (int k = 0; k < PEERS_WARN_COUNT; k++)
+        warn_counter(p, (enum peers_warn_kind)k, totals[k], now_ms, force);
+}
+
+void *peers_watch_main(void *arg)
+{
+    struct peers *p = arg;
+    pthread_mutex_lock(&p->mu);
+    while (!p->stopping) {
+        struct timespec next = peers_deadline_after(PEERS_WATCH_PERIOD_MS);
+        pthread_cond_timedwait(&p->cv_watch, &p->mu, &next);
+        bool stop = p->stopping;
+        pthread_mutex_unlock(&p->mu);
+        /* On the way out, report what the period limit held back. */
+        watch_tick(p, stop);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}

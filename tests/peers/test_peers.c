@@ -1,0 +1,524 @@
+/*
+ * Validator links (node/net/peers.c) on real tls+tcp sockets on 127.0.0.1
+ * with a PKI generated per test: three nodes exchanging broadcasts and
+ * unicasts, the inbound checks (chain id, sender, decoding), an oversized
+ * message, a dialer with a foreign certificate, a restarting peer, full
+ * queues on both sides, and the wake/timeout behaviour of peers_next.
+ *
+ * No sleeps: tests wait on peers_next or peers_wait_until, each with a
+ * deadline; every test has a Criterion timeout because closing nng sockets
+ * can hang in 1.5.2 (LIBNOTES 1.9).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "peers_fixture.h"
+#include "testdir.h"
+
+#define WAIT_MS 10000u
+
+TestSuite(peers, .init = pf_setup, .fini = pf_teardown, .timeout = 60);
+
+/* ---- predicates for peers_wait_until ------------------------------------- */
+
+static bool connected_at_least(struct peers *p, void *arg)
+{
+    struct peers_stats s;
+    peers_stats(p, &s);
+    return s.peers_connected >= *(const uint32_t *)arg;
+}
+
+static bool peer_down(struct peers *p, void *arg)
+{
+    return !peers_peer_connected(p, arg);
+}
+
+static bool inbound_closed_at_least(struct peers *p, void *arg)
+{
+    struct peers_inbound_stats s;
+    peers_inbound_stats(p, &s);
+    return s.closed >= *(const uint64_t *)arg;
+}
+
+static bool handshakes_failed_at_least(struct peers *p, void *arg)
+{
+    struct peers_inbound_stats s;
+    peers_inbound_stats(p, &s);
+    return s.handshakes_failed >= *(const uint64_t *)arg;
+}
+
+static bool handled_at_least(struct peers *p, void *arg)
+{
+    struct peers_stats s;
+    peers_stats(p, &s);
+    return s.received + s.recv_dropped >= *(const uint64_t *)arg;
+}
+
+/* ---- three nodes ---------------------------------------------------------- */
+
+#define TAG_BROADCAST 1u
+#define TAG_UNICAST   2u
+#define ROUNDS        50u
+
+/* One node's view of what it must receive from one sender, in order. */
+struct expect {
+    const char *sender;
+    bool unicasts; /* the sender also unicasts to this node */
+    uint64_t next_seq;
+    uint32_t next_tag;
+};
+
+Test(peers, three_nodes_receive_exactly_their_broadcasts_and_unicasts_in_order_per_sender,
+     .timeout = 60)
+{
+    static const char *const ids[3] = {"A", "B", "C"};
+    uint16_t ports[3] = {pf_free_port(), pf_free_port(), pf_free_port()};
+    struct node_config *cfg[3];
+    struct peers *p[3];
+    for (int i = 0; i < 3; i++) {
+        const char *peer_ids[2] = {ids[(i + 1) % 3], ids[(i + 2) % 3]};
+        uint16_t peer_ports[2] = {ports[(i + 1) % 3], ports[(i + 2) % 3]};
+        cfg[i] = pf_config(ids[i], "good", ports[i], 2, peer_ids, peer_ports);
+    }
+    for (int i = 0; i < 3; i++)
+        p[i] = pf_open(cfg[i], 1024);
+
+    /* Each node broadcasts ROUNDS statuses and unicasts ROUNDS to the next
+     * node (A->B, B->C, C->A), interleaved. Sends queue (SENDBUF 256) until
+     * the dialers connect, so nothing needs to wait for connections. */
+    for (uint64_t seq = 1; seq <= ROUNDS; seq++) {
+        for (int i = 0; i < 3; i++) {
+            Hansa__ConsensusMessage m;
+            Hansa__PeerStatus st;
+            pf_status(&m, &st, seq, TAG_BROADCAST);
+            peers_broadcast(p[i], &m);
+            pf_status(&m, &st, seq, TAG_UNICAST);
+            cr_assert_eq(peers_send(p[i], ids[(i + 1) % 3], &m), HANSA_OK);
+        }
+    }
+
+    for (int i = 0; i < 3; i++) {
+        /* Node i hears from i+1 (broadcasts) and i+2 (broadcasts and, as
+         * its predecessor, unicasts). */
+        struct expect ex[2] = {
+            {ids[(i + 1) % 3], false, 1, TAG_BROADCAST},
+            {ids[(i + 2) % 3], true, 1, TAG_BROADCAST},
+        };
+        for (uint32_t n = 0; n < 3 * ROUNDS; n++) {
+            Hansa__ConsensusMessage *m = peers_next(p[i], WAIT_MS);
+            cr_assert(m != NULL, "%s: message %u of %u missing", ids[i], n + 1, 3 * ROUNDS);
+            struct expect *e = strcmp(m->sender, ex[0].sender) == 0   ? &ex[0]
+                               : strcmp(m->sender, ex[1].sender) == 0 ? &ex[1]
+                                                                      : NULL;
+            cr_assert(e != NULL, "%s: unexpected sender %s", ids[i], m->sender);
+            cr_assert_eq(m->kind_case, HANSA__CONSENSUS_MESSAGE__KIND_STATUS);
+            cr_assert_eq(m->status->committed_height, e->next_seq, "%s from %s: seq %lu, want %lu",
+                         ids[i], e->sender, (unsigned long)m->status->committed_height,
+                         (unsigned long)e->next_seq);
+            cr_assert_eq(m->status->round, e->next_tag, "%s from %s: out of order", ids[i],
+                         e->sender);
+            if (e->unicasts && e->next_tag == TAG_BROADCAST) {
+                e->next_tag = TAG_UNICAST;
+            } else {
+                e->next_tag = TAG_BROADCAST;
+                e->next_seq++;
+            }
+            wire_free(m);
+        }
+        cr_assert_eq(ex[0].next_seq, ROUNDS + 1);
+        cr_assert_eq(ex[1].next_seq, ROUNDS + 1);
+    }
+    /* Nothing more arrives, nothing was dropped, and everyone is linked. */
+    for (int i = 0; i < 3; i++) {
+        cr_assert_null(peers_next(p[i], 200), "%s received an extra message", ids[i]);
+        uint32_t two = 2;
+        cr_assert(peers_wait_until(p[i], connected_at_least, &two, WAIT_MS));
+        struct peers_stats s;
+        peers_stats(p[i], &s);
+        cr_assert_eq(s.sent, 3 * ROUNDS);
+        cr_assert_eq(s.received, 3 * ROUNDS);
+        cr_assert_eq(
+            s.send_dropped + s.recv_dropped + s.malformed + s.wrong_chain + s.unknown_sender, 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        peers_close(p[i]);
+        free(cfg[i]);
+    }
+}
+
+/* ---- inbound checks ------------------------------------------------------- */
+
+Test(peers, drops_and_counts_wrong_chain_unknown_sender_and_malformed_messages, .timeout = 60)
+{
+    uint16_t pa = pf_free_port(), pb = pf_free_port();
+    const char *peer_b[] = {"B"};
+    struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
+    struct node_config *cb = pf_config("B", "good", pb, 0, NULL, NULL);
+    struct peers *a = pf_open(ca, 64);
+    /* B's certificate, but raw bytes: whatever a member's node could send. */
+    nng_socket raw = pf_raw_dial(cb, "A", pa);
+
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    pf_encode("another-chain", "B", true, 1, &buf, &len);
+    pf_raw_send(raw, buf, len);
+    free(buf);
+    pf_encode(PF_CHAIN, "mallory", true, 2, &buf, &len);
+    pf_raw_send(raw, buf, len);
+    free(buf);
+    pf_encode(PF_CHAIN, "A", true, 3, &buf, &len); /* A itself is no peer of A */
+    pf_raw_send(raw, buf, len);
+    free(buf);
+    static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+    pf_raw_send(raw, junk, sizeof junk);
+    pf_encode(PF_CHAIN, "B", false, 4, &buf, &len); /* no payload */
+    pf_raw_send(raw, buf, len);
+    free(buf);
+    pf_encode(PF_CHAIN, "B", true, 5, &buf, &len);
+    pf_raw_send(raw, buf, len);
+    free(buf);
+
+    /* One connection is FIFO and one thread checks in order: when the good
+     * message is out, the others have been counted. */
+    cr_assert_eq(pf_expect_status(a, "B", NULL, WAIT_MS), 5);
+    cr_assert_null(peers_next(a, 0));
+    struct peers_stats s;
+    peers_stats(a, &s);
+    cr_assert_eq(s.wrong_chain, 1);
+    cr_assert_eq(s.unknown_sender, 2);
+    cr_assert_eq(s.malformed, 2);
+    cr_assert_eq(s.received, 1);
+    cr_assert_eq(s.recv_dropped, 0);
+
+    nng_close(raw);
+    peers_close(a);
+    free(ca);
+    free(cb);
+}
+
+Test(peers, oversized_message_drops_the_connection_and_the_receiver_keeps_working, .timeout = 60)
+{
+    uint16_t pa = pf_free_port(), pb = pf_free_port();
+    const char *peer_b[] = {"B"};
+    struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
+    struct node_config *cb = pf_config("B", "good", pb, 0, NULL, NULL);
+    struct peers *a = pf_open(ca, 64);
+    nng_socket raw = pf_raw_dial(cb, "A", pa);
+
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    pf_encode(PF_CHAIN, "B", true, 1, &buf, &len);
+    pf_raw_send(raw, buf, len);
+    cr_assert_eq(pf_expect_status(a, "B", NULL, WAIT_MS), 1);
+    struct peers_inbound_stats in;
+    peers_inbound_stats(a, &in);
+    cr_assert_eq(in.connections, 1);
+    cr_assert_eq(in.closed, 0);
+
+    /* One byte over the limit: refused from its length header, before any
+     * allocation, by closing the connection. */
+    size_t big_len = (size_t)HANSA_PEER_MESSAGE_BYTES_MAX + 1;
+    uint8_t *big = calloc(1, big_len);
+    cr_assert(big != NULL);
+    pf_raw_send(raw, big, big_len);
+    free(big);
+    uint64_t one = 1;
+    cr_assert(peers_wait_until(a, inbound_closed_at_least, &one, WAIT_MS),
+              "the receiver kept the connection of an oversized message");
+
+    /* The raw dialer reconnects; what was in flight may be lost, so send
+     * until one arrives. */
+    uint64_t got = 0;
+    for (uint64_t seq = 2; seq < 40 && got == 0; seq++) {
+        free(buf);
+        pf_encode(PF_CHAIN, "B", true, seq, &buf, &len);
+        pf_raw_send(raw, buf, len);
+        Hansa__ConsensusMessage *m = peers_next(a, 500);
+        if (m != NULL) {
+            got = m->status->committed_height;
+            wire_free(m);
+        }
+    }
+    free(buf);
+    cr_assert(got >= 2, "nothing received after the oversized message");
+    struct peers_stats s;
+    peers_stats(a, &s);
+    cr_assert_eq(s.malformed, 0, "the oversized message reached the decoder");
+    peers_inbound_stats(a, &in);
+    cr_assert_geq(in.accepted, 2);
+
+    nng_close(raw);
+    peers_close(a);
+    free(ca);
+    free(cb);
+}
+
+/* ---- a certificate of another CA ------------------------------------------ */
+
+Test(peers, dialer_with_certificate_of_another_ca_never_delivers_and_good_peers_still_connect,
+     .timeout = 60)
+{
+    uint16_t pa = pf_free_port(), pb = pf_free_port(), pc = pf_free_port();
+    const char *peers_of_a[] = {"B", "C"};
+    uint16_t ports_of_a[] = {pb, pc};
+    const char *peer_a[] = {"A"};
+    struct node_config *ca = pf_config("A", "good", pa, 2, peers_of_a, ports_of_a);
+    struct node_config *cc = pf_config("C", "good", pc, 1, peer_a, &pa);
+    /* An impostor of B: same id, listens on B's port, trusts the good CA,
+     * but its certificate comes from another CA. Were it let in, its
+     * messages would pass every check, since B is a configured peer. */
+    struct node_config *cm = pf_config("B", "other", pb, 1, peer_a, &pa);
+    struct peers *a = pf_open(ca, 64);
+    struct peers *m = pf_open(cm, 64);
+
+    for (uint64_t seq = 1; seq <= 5; seq++) {
+        Hansa__ConsensusMessage msg;
+        Hansa__PeerStatus st;
+        pf_status(&msg, &st, seq, 0);
+        peers_broadcast(m, &msg);
+    }
+    /* The listener sees failed handshakes and no pipe; the impostor keeps
+     * retrying and keeps failing. */
+    uint64_t failures = 3;
+    cr_assert(peers_wait_until(a, handshakes_failed_at_least, &failures, WAIT_MS),
+              "no failed handshakes observed on the listener");
+    struct peers_inbound_stats in;
+    peers_inbound_stats(a, &in);
+    cr_assert_eq(in.accepted, 0, "a foreign certificate got a pipe");
+
+    /* A good peer connects and delivers meanwhile. */
+    struct peers *c = pf_open(cc, 64);
+    Hansa__ConsensusMessage msg;
+    Hansa__PeerStatus st;
+    pf_status(&msg, &st, 42, 0);
+    peers_broadcast(c, &msg);
+    cr_assert_eq(pf_expect_status(a, "C", NULL, WAIT_MS), 42);
+    cr_assert_null(peers_next(a, 300), "a message of the impostor was delivered");
+
+    struct peers_stats s;
+    peers_stats(a, &s);
+    cr_assert_eq(s.received, 1);
+    cr_assert_eq(s.unknown_sender + s.wrong_chain + s.malformed, 0);
+    cr_assert(!peers_peer_connected(m, "A"));
+    cr_assert(!peers_peer_connected(a, "B"), "A accepted the impostor's server certificate");
+    peers_stats(m, &s);
+    cr_assert_eq(s.peers_connected, 0);
+    peers_inbound_stats(a, &in);
+    cr_assert_eq(in.accepted, 1); /* C only */
+
+    peers_close(c);
+    peers_close(m);
+    peers_close(a);
+    free(ca);
+    free(cc);
+    free(cm);
+}
+
+/* ---- restart -------------------------------------------------------------- */
+
+Test(peers, restarted_peer_receives_again_after_reconnect, .timeout = 60)
+{
+    uint16_t pa = pf_free_port(), pb = pf_free_port();
+    const char *peer_a[] = {"A"}, *peer_b[] = {"B"};
+    struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
+    struct node_config *cb = pf_config("B", "good", pb, 1, peer_a, &pa);
+    struct peers *a = pf_open(ca, 64);
+    struct peers *b = pf_open(cb, 64);
+
+    Hansa__ConsensusMessage msg;
+    Hansa__PeerStatus st;
+    pf_status(&msg, &st, 1, 0);
+    cr_assert_eq(peers_send(a, "B", &msg), HANSA_OK);
+    cr_assert_eq(pf_expect_status(b, "A", NULL, WAIT_MS), 1);
+
+    peers_close(b);
+    cr_assert(peers_wait_until(a, peer_down, "B", WAIT_MS), "A did not notice B going away");
+    b = pf_open(cb, 64); /* same port */
+    cr_assert_eq(peers_bound_port(b), pb);
+
+    /* What was in flight at the restart may be lost: send until B hears. */
+    uint64_t got = 0;
+    for (uint64_t seq = 2; seq < 40 && got == 0; seq++) {
+        pf_status(&msg, &st, seq, 0);
+        hansa_err err = peers_send(a, "B", &msg);
+        cr_assert(err == HANSA_OK || err == HANSA_EBUSY, "%s", hansa_strerror(err));
+        Hansa__ConsensusMessage *m = peers_next(b, 500);
+        if (m != NULL) {
+            cr_assert_str_eq(m->sender, "A");
+            got = m->status->committed_height;
+            wire_free(m);
+        }
+    }
+    cr_assert(got >= 2, "the restarted peer received nothing");
+    /* And the restarted node's own dialer reaches A. */
+    pf_status(&msg, &st, 7, 0);
+    cr_assert_eq(peers_send(b, "A", &msg), HANSA_OK);
+    cr_assert_eq(pf_expect_status(a, "B", NULL, WAIT_MS), 7);
+
+    peers_close(b);
+    peers_close(a);
+    free(ca);
+    free(cb);
+}
+
+/* ---- full queues ---------------------------------------------------------- */
+
+Test(peers, full_inbound_queue_drops_and_counts_without_blocking_the_sender, .timeout = 60)
+{
+    uint16_t pa = pf_free_port(), pb = pf_free_port();
+    const char *peer_b[] = {"B"};
+    struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
+    const char *peer_a[] = {"A"};
+    struct node_config *cb = pf_config("B", "good", pb, 1, peer_a, &pa);
+    struct peers *a = pf_open(ca, 64);
+    struct peers *b = pf_open(cb, 4);
+
+    /* B's event loop never reads while A sends 100: every send returns at
+     * once (a blocking one would hang into the timeout). */
+    for (uint64_t seq = 1; seq <= 100; seq++) {
+        Hansa__ConsensusMessage msg;
+        Hansa__PeerStatus st;
+        pf_status(&msg, &st, seq, 0);
+        cr_assert_eq(peers_send(a, "B", &msg), HANSA_OK);
+    }
+    uint64_t all = 100;
+    cr_assert(peers_wait_until(b, handled_at_least, &all, WAIT_MS));
+    struct peers_stats s;
+    peers_stats(b, &s);
+    cr_assert_eq(s.received, 4);
+    cr_assert_eq(s.recv_dropped, 96);
+    for (uint64_t seq = 1; seq <= 4; seq++)
+        cr_assert_eq(pf_expect_status(b, "A", NULL, 0), seq, "the queue keeps the oldest");
+    cr_assert_null(peers_next(b, 0));
+
+    /* With room again, the next message is queued. */
+    Hansa__ConsensusMessage msg;
+    Hansa__PeerStatus st;
+    pf_status(&msg, &st, 101, 0);
+    cr_assert_eq(peers_send(a, "B", &msg), HANSA_OK);
+    cr_assert_eq(pf_expect_status(b, "A", NULL, WAIT_MS), 101);
+
+    peers_close(b);
+    peers_close(a);
+    free(ca);
+    free(cb);
+}
+
+Test(peers, sends_to_an_unreachable_peer_queue_then_drop_and_count, .timeout = 30)
+{
+    uint16_t pa = pf_free_port(), pb = pf_free_port(), pc = pf_free_port();
+    const char *ids[] = {"B", "C"};
+    uint16_t ports[] = {pb, pc};
+    struct node_config *ca = pf_config("A", "good", pa, 2, ids, ports);
+    struct peers *a = pf_open(ca, 64);
+
+    /* Nobody listens: the per-peer queue (256) fills, then sends drop. */
+    uint64_t ok = 0, busy = 0;
+    for (uint64_t seq = 1; seq <= 300; seq++) {
+        Hansa__ConsensusMessage msg;
+        Hansa__PeerStatus st;
+        pf_status(&msg, &st, seq, 0);
+        hansa_err err = peers_send(a, "B", &msg);
+        cr_assert(err == HANSA_OK || err == HANSA_EBUSY, "%s", hansa_strerror(err));
+        ok += err == HANSA_OK;
+        busy += err == HANSA_EBUSY;
+    }
+    cr_assert_geq(ok, 256);
+    cr_assert_geq(busy, 1);
+    Hansa__ConsensusMessage msg;
+    Hansa__PeerStatus st;
+    pf_status(&msg, &st, 301, 0);
+    peers_broadcast(a, &msg); /* B's copy drops, C's is queued */
+    struct peers_stats s;
+    peers_stats(a, &s);
+    cr_assert_eq(s.sent, ok + 1);
+    cr_assert_eq(s.send_dropped, busy + 1);
+    cr_assert_eq(s.peers_connected, 0);
+    cr_assert_eq(peers_send(a, "nobody", &msg), HANSA_EINVAL);
+
+    peers_close(a);
+    free(ca);
+}
+
+/* ---- the caller's message, waking, failures to open ---------------------- */
+
+Test(peers, relaying_a_decoded_message_leaves_it_unchanged, .timeout = 30)
+{
+    uint16_t pa = pf_free_port(), pb = pf_free_port();
+    const char *peer_b[] = {"B"};
+    struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
+    struct peers *a = pf_open(ca, 64);
+
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    pf_encode(PF_CHAIN, "C", true, 9, &buf, &len);
+    Hansa__ConsensusMessage *m = NULL;
+    cr_assert_eq(wire_consensus_decode(buf, len, &m), HANSA_OK);
+    free(buf);
+    char *chain = m->chain_id, *sender = m->sender;
+    peers_broadcast(a, m);
+    cr_assert_eq(peers_send(a, "B", m), HANSA_OK);
+    cr_assert(m->chain_id == chain && m->sender == sender);
+    cr_assert_str_eq(m->sender, "C");
+    wire_free(m); /* would free A's own strings had they been left in */
+
+    peers_close(a);
+    free(ca);
+    TD_EXPECT_NO_LEAKS();
+}
+
+static void *wait_next(void *arg)
+{
+    return peers_next(arg, 30000);
+}
+
+Test(peers, wake_returns_a_waiting_or_the_next_peers_next_at_once, .timeout = 20)
+{
+    uint16_t pa = pf_free_port();
+    struct node_config *ca = pf_config("A", "good", pa, 0, NULL, NULL);
+    struct peers *a = pf_open(ca, 8);
+
+    /* A wake before the call is kept: the call returns NULL without
+     * waiting its 30 s (the suite timeout would catch it). */
+    peers_wake(a);
+    cr_assert_null(peers_next(a, 30000));
+    /* A waiter in another thread is woken; the wake is consumed once. */
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, wait_next, a), 0);
+    peers_wake(a);
+    void *r = (void *)1;
+    cr_assert_eq(pthread_join(t, &r), 0);
+    cr_assert_null(r);
+    /* Without a wake, a short timeout expires. */
+    cr_assert_null(peers_next(a, 50));
+
+    peers_close(a);
+    free(ca);
+}
+
+Test(peers, open_names_the_address_or_file_at_fault, .timeout = 30)
+{
+    uint16_t pa = pf_free_port();
+    struct node_config *ca = pf_config("A", "good", pa, 0, NULL, NULL);
+    struct peers *a = pf_open(ca, 8), *again = NULL;
+    char why[512] = "";
+    cr_assert_eq(peers_open(ca, 8, &again, why, sizeof why), HANSA_EIO);
+    cr_assert_null(again);
+    cr_assert(strstr(why, ca->p2p_listen.url) != NULL, "%s", why);
+
+    struct node_config *bad = pf_config("B", "good", pf_free_port(), 0, NULL, NULL);
+    size_t n = strlen(bad->tls_cert_path);
+    cr_assert(n + 8 < sizeof bad->tls_cert_path);
+    memcpy(bad->tls_cert_path + n, ".missing", 9);
+    cr_assert_eq(peers_open(bad, 8, &again, why, sizeof why), HANSA_EIO);
+    cr_assert(strstr(why, ".missing") != NULL, "%s", why);
+    cr_assert_eq(peers_open(ca, 0, &again, why, sizeof why), HANSA_EINVAL);
+
+    peers_close(a);
+    free(ca);
+    free(bad);
+}
