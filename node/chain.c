@@ -198,9 +198,78 @@ static void commit_hash(const uint8_t *commit, size_t len, uint8_t out[WIRE_HASH
     wire_sha256(commit ? commit : (const uint8_t *)"", commit ? len : 0, out);
 }
 
-hansa_err chain_build(struct chain *c, const char *proposer, struct mempool_tx *const *txs,
-                      size_t k, uint64_t time_ms, struct chain_block *out)
+static const char evidence_prefix[] = "evidence/";
+
+hansa_err chain_evidence_id(const Hansa__Evidence *e, uint8_t id[WIRE_HASH_BYTES])
 {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    hansa_err rv = wire_encode(&e->base, HANSA_PEER_MESSAGE_BYTES_MAX, &bytes, &len);
+    if (rv == HANSA_OK)
+        wire_sha256(bytes, len, id);
+    free(bytes);
+    return rv;
+}
+
+static size_t evidence_key(const uint8_t id[WIRE_HASH_BYTES], uint8_t *key)
+{
+    memcpy(key, evidence_prefix, sizeof evidence_prefix - 1);
+    memcpy(key + sizeof evidence_prefix - 1, id, WIRE_HASH_BYTES);
+    return sizeof evidence_prefix - 1 + WIRE_HASH_BYTES;
+}
+
+static int bytes_cmp(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
+{
+    int r = memcmp(a->data, b->data, a->len < b->len ? a->len : b->len);
+    return r != 0 ? r : (a->len > b->len) - (a->len < b->len);
+}
+
+bool chain_check_evidence(const struct chain *c, const Hansa__Evidence *e, char *why,
+                          size_t why_len)
+{
+    if (e->vote_a == NULL || e->vote_b == NULL)
+        return invalid(why, why_len, "evidence needs two votes");
+    if (bytes_cmp(&e->vote_a->vote, &e->vote_b->vote) >= 0)
+        return invalid(why, why_len, "evidence votes are not in canonical order");
+    Hansa__Vote *a = NULL, *b = NULL;
+    bool ok = wire_vote_decode(e->vote_a->vote.data, e->vote_a->vote.len, &a) == HANSA_OK &&
+              wire_vote_decode(e->vote_b->vote.data, e->vote_b->vote.len, &b) == HANSA_OK;
+    uint32_t who = ok ? chain_validator_index(c, a->validator) : UINT32_MAX;
+    if (!ok)
+        invalid(why, why_len, "an evidence vote does not decode");
+    else if (who == UINT32_MAX || strcmp(a->validator, b->validator) != 0 ||
+             a->height != b->height || a->round != b->round || a->type != b->type ||
+             strcmp(a->chain_id, c->chain_id) != 0 || strcmp(b->chain_id, c->chain_id) != 0)
+        ok = invalid(why, why_len, "evidence votes are not one validator's at one position");
+    else if (bytes_cmp(&a->block_hash, &b->block_hash) == 0)
+        ok = invalid(why, why_len, "evidence votes name the same block");
+    else if (e->vote_a->signature.len != WIRE_SIG_BYTES ||
+             e->vote_b->signature.len != WIRE_SIG_BYTES ||
+             wire_verify(WIRE_TAG_VOTE, c->chain_id, e->vote_a->vote.data, e->vote_a->vote.len,
+                         c->vals[who].key, e->vote_a->signature.data) != HANSA_OK ||
+             wire_verify(WIRE_TAG_VOTE, c->chain_id, e->vote_b->vote.data, e->vote_b->vote.len,
+                         c->vals[who].key, e->vote_b->signature.data) != HANSA_OK)
+        ok = invalid(why, why_len, "an evidence vote is not signed by %s", a->validator);
+    if (ok) {
+        uint8_t id[WIRE_HASH_BYTES], key[64], *val = NULL;
+        size_t len = 0;
+        hansa_err rv = chain_evidence_id(e, id);
+        if (rv == HANSA_OK)
+            rv = store_get(c->store, STORE_META, key, evidence_key(id, key), &val, &len);
+        free(val);
+        if (rv != HANSA_ENOENT)
+            ok = invalid(why, why_len, "the evidence is already committed");
+    }
+    wire_free(a);
+    wire_free(b);
+    return ok;
+}
+
+hansa_err chain_build(struct chain *c, const char *proposer, struct mempool_tx *const *txs,
+                      size_t k, Hansa__Evidence *const *evidence, size_t n_evidence,
+                      uint64_t time_ms, struct chain_block *out)
+{
+    HANSA_ASSERT(n_evidence <= CHAIN_EVIDENCE_MAX);
     struct wire_merkle m;
     wire_merkle_init(&m);
     for (size_t i = 0; i < k; i++)
@@ -210,7 +279,14 @@ hansa_err chain_build(struct chain *c, const char *proposer, struct mempool_tx *
     wire_merkle_final(&m, tx_root);
     store_state_root(c->store, state_root);
     commit_hash(c->tip_commit, c->tip_commit_len, last_commit);
-    wire_merkle_root(NULL, 0, evidence_root);
+    wire_merkle_init(&m);
+    for (size_t i = 0; i < n_evidence; i++) {
+        uint8_t leaf[WIRE_HASH_BYTES];
+        if (chain_evidence_id(evidence[i], leaf) != HANSA_OK)
+            return HANSA_ENOMEM;
+        wire_merkle_add(&m, leaf);
+    }
+    wire_merkle_final(&m, evidence_root);
 
     Hansa__BlockHeader h = HANSA__BLOCK_HEADER__INIT;
     h.chain_id = c->chain_id;
@@ -243,6 +319,8 @@ hansa_err chain_build(struct chain *c, const char *proposer, struct mempool_tx *
         block.n_txs = k;
         block.txs = tx_bytes;
         block.last_commit = tip_commit;
+        block.n_evidence = n_evidence;
+        block.evidence = (Hansa__Evidence **)evidence;
         rv = wire_encode(&block.base, HANSA_BLOCK_BYTES_MAX, &bytes, &len);
     }
     free(tx_bytes);
@@ -336,16 +414,16 @@ static bool header_valid(struct chain *c, const struct chain_block *b, const cha
     wire_merkle_final(&m, root);
     if (!hash_is(&h->tx_root, root))
         return invalid(why, why_len, "the tx root does not match the transactions");
+    if (b->block->n_evidence > CHAIN_EVIDENCE_MAX)
+        return invalid(why, why_len, "the block carries %zu pieces of evidence; at most %u",
+                       b->block->n_evidence, CHAIN_EVIDENCE_MAX);
     wire_merkle_init(&m);
     for (size_t i = 0; i < b->block->n_evidence; i++) {
-        uint8_t *ev = NULL;
-        size_t len = 0;
-        if (wire_encode(&b->block->evidence[i]->base, HANSA_PEER_MESSAGE_BYTES_MAX, &ev, &len) !=
-            HANSA_OK)
-            return invalid(why, why_len, "evidence %zu does not encode", i);
         uint8_t leaf[WIRE_HASH_BYTES];
-        wire_sha256(ev, len, leaf);
-        free(ev);
+        if (!chain_check_evidence(c, b->block->evidence[i], why, why_len))
+            return false;
+        if (chain_evidence_id(b->block->evidence[i], leaf) != HANSA_OK)
+            return invalid(why, why_len, "evidence %zu does not encode", i);
         wire_merkle_add(&m, leaf);
     }
     wire_merkle_final(&m, root);
@@ -449,13 +527,29 @@ hansa_err chain_commit(struct chain *c, const struct chain_block *b, const Hansa
     if (rv == HANSA_OK) {
         for (size_t i = 0; i < b->n_txs; i++)
             memcpy(ids + i * WIRE_HASH_BYTES, b->txs[i].id, WIRE_HASH_BYTES);
+        /* Committed evidence is kept, and never committed twice. */
+        uint8_t keys[CHAIN_EVIDENCE_MAX][64], height_be[8];
+        struct store_put puts[CHAIN_EVIDENCE_MAX];
+        size_t n_puts = 0;
+        for (int i = 0; i < 8; i++)
+            height_be[i] = (uint8_t)(height >> (56 - 8 * i));
+        for (size_t i = 0; i < b->block->n_evidence && i < CHAIN_EVIDENCE_MAX; i++) {
+            uint8_t id[WIRE_HASH_BYTES];
+            if (chain_evidence_id(b->block->evidence[i], id) != HANSA_OK)
+                continue;
+            puts[n_puts] = (struct store_put){STORE_META, keys[n_puts],
+                                              evidence_key(id, keys[n_puts]), height_be, 8};
+            n_puts++;
+        }
         struct store_commit sc = {.height = height,
                                   .block_hash = b->hash,
                                   .stored_block = stored,
                                   .stored_block_len = stored_len,
                                   .tx_ids = ids,
                                   .n_txs = b->n_txs,
-                                  .out = out};
+                                  .out = out,
+                                  .extra = n_puts ? puts : NULL,
+                                  .n_extra = n_puts};
         rv = store_commit_block(c->store, &sc);
     }
     if (rv == HANSA_OK) {

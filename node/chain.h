@@ -11,6 +11,8 @@
  *     validator set's hash, the Merkle root of its tx ids, the root of its
  *     evidence, and the hash of its last commit;
  *   - its last commit (h > 1) holds 2f+1 valid precommits for block h-1;
+ *   - each piece of evidence passes chain_check_evidence (at most
+ *     CHAIN_EVIDENCE_MAX per block);
  *   - every transaction opens (canonical, this chain), is signed by a key
  *     registered to its signer, lies within the replay window of the block
  *     time, is not committed yet, and appears once. Signatures of
@@ -36,6 +38,9 @@
 /* A proposal may run ahead of the local clock by this much (clock skew
  * between validators); more is refused. */
 #define CHAIN_FUTURE_MS 5000u
+/* Evidence pieces in one block: equivocation is rare; a handful per block
+ * commits a burst within a few heights and bounds the work of checking. */
+#define CHAIN_EVIDENCE_MAX 8u
 
 struct chain_validator {
     char id[HANSA_ID_LEN_MAX + 1];
@@ -91,10 +96,20 @@ HANSA_MUST_USE hansa_err chain_block_adopt(const char *chain_id, uint8_t *bytes,
 void chain_block_free(struct chain_block *b);
 
 /* Build the block at tip + 1 from txs (already filtered: see
- * chain_filter_txs), proposed by proposer, carrying the tip's commit. */
+ * chain_filter_txs) and evidence (each checked with chain_check_evidence),
+ * proposed by proposer, carrying the tip's commit. */
 HANSA_MUST_USE hansa_err chain_build(struct chain *c, const char *proposer,
-                                     struct mempool_tx *const *txs, size_t k, uint64_t time_ms,
-                                     struct chain_block *out);
+                                     struct mempool_tx *const *txs, size_t k,
+                                     Hansa__Evidence *const *evidence, size_t n_evidence,
+                                     uint64_t time_ms, struct chain_block *out);
+/* Equivocation evidence worth committing: two canonical votes of one
+ * validator of this chain for one height, round and type, naming different
+ * blocks, both correctly signed, in canonical order (vote_a encodes
+ * smaller), and not committed before. */
+bool chain_check_evidence(const struct chain *c, const Hansa__Evidence *e, char *why,
+                          size_t why_len);
+/* SHA-256 of the evidence's canonical encoding (its identity). */
+HANSA_MUST_USE hansa_err chain_evidence_id(const Hansa__Evidence *e, uint8_t id[WIRE_HASH_BYTES]);
 /* Drop (forget and free) the pooled transactions that may not go into a
  * block at time_ms (committed meanwhile, outside the window); returns how
  * many remain at the front of txs. */

@@ -22,6 +22,8 @@
 #define CSHELL_QUEUE_MAX 64u
 /* Own signed messages of the current height kept for re-broadcast. */
 #define CSHELL_OWN_MAX 64u
+/* Equivocation evidence waiting for a block. */
+#define CSHELL_EVIDENCE_MAX (2 * CHAIN_EVIDENCE_MAX)
 /* Transactions admitted by the API waiting to be gossiped. */
 #define CSHELL_OUTBOX_MAX 4096u
 /* One gossip message carries at most this many transactions. */
@@ -66,14 +68,15 @@ struct cshell {
     struct known_block blocks[CSHELL_BLOCKS_MAX];
     size_t n_blocks;
     struct cs_event queue[CSHELL_QUEUE_MAX];
+    uint8_t *queue_owned[CSHELL_QUEUE_MAX]; /* bytes the event points to, freed after it */
     size_t q_head, q_len;
     /* Signed vote bytes fed back must outlive the step: kept here. */
     uint8_t *own_msgs[CSHELL_OWN_MAX];
     size_t own_lens[CSHELL_OWN_MAX];
     size_t n_own;
-    /* Bytes that queued events point to, freed once the queue drains. */
-    uint8_t *held[CSHELL_QUEUE_MAX];
-    size_t n_held;
+
+    Hansa__Evidence *evidence[CSHELL_EVIDENCE_MAX]; /* owned, checked */
+    size_t n_evidence;
 
     bool value_wanted; /* a GET_VALUE waits for the idle gate */
     uint64_t value_height;
@@ -128,6 +131,18 @@ static uint64_t get_be(const uint8_t *p, int n)
     return v;
 }
 
+static const uint8_t valid_block_key[] = "consensus_valid_block";
+static const uint8_t locked_block_key[] = "consensus_locked_block";
+
+/* The bytes of the block with this hash, if this node holds it. */
+static const struct chain_block *held_block(struct cshell *s, const uint8_t hash[32]);
+
+/*
+ * The durable state and, in the same synced batch, the blocks its locked
+ * and valid values name: after a crash the core may have to propose its
+ * valid value again (Alg. 1, line 16) or prevote for its lock, and a block
+ * only kept in memory would be gone.
+ */
 static hansa_err durable_write(struct cshell *s, const struct cs_durable *d)
 {
     uint8_t b[DURABLE_BYTES];
@@ -138,8 +153,17 @@ static hansa_err durable_write(struct cshell *s, const struct cs_durable *d)
     memcpy(b + 17, d->locked_hash, 32);
     put_be(b + 49, (uint32_t)d->valid_round, 4);
     memcpy(b + 53, d->valid_hash, 32);
-    struct store_put put = {STORE_META, durable_key, sizeof durable_key - 1, b, sizeof b};
-    return store_write_sync(s->d.store, &put, 1);
+    struct store_put puts[3] = {{STORE_META, durable_key, sizeof durable_key - 1, b, sizeof b}};
+    size_t n = 1;
+    const struct chain_block *vb = d->valid_round >= 0 ? held_block(s, d->valid_hash) : NULL;
+    const struct chain_block *lb = d->locked_round >= 0 ? held_block(s, d->locked_hash) : NULL;
+    if (vb != NULL)
+        puts[n++] = (struct store_put){STORE_META, valid_block_key, sizeof valid_block_key - 1,
+                                       vb->bytes, vb->len};
+    if (lb != NULL)
+        puts[n++] = (struct store_put){STORE_META, locked_block_key, sizeof locked_block_key - 1,
+                                       lb->bytes, lb->len};
+    return store_write_sync(s->d.store, puts, n);
 }
 
 /* The stored state if it is for height (a restart within a height). */
@@ -175,32 +199,25 @@ static void fresh_durable(uint64_t height, struct cs_durable *d)
 
 /* ---- small stores of the current height ---- */
 
-static void push_event(struct cshell *s, const struct cs_event *ev)
+/* Queue ev; owned (may be NULL) is what ev points to, freed once the core
+ * has taken ev (the core copies what it keeps). */
+static bool push_event_owned(struct cshell *s, const struct cs_event *ev, uint8_t *owned)
 {
     if (s->q_len == CSHELL_QUEUE_MAX) {
         log_error("CONSENSUS-QUEUE-FULL", "dropping a feedback event (kind %d)", (int)ev->kind);
-        return;
-    }
-    s->queue[(s->q_head + s->q_len) % CSHELL_QUEUE_MAX] = *ev;
-    s->q_len++;
-}
-
-/* Keep p alive until the feedback queue drains (takes ownership). */
-static bool hold(struct cshell *s, uint8_t *p)
-{
-    if (s->n_held == CSHELL_QUEUE_MAX) {
-        free(p);
+        free(owned);
         return false;
     }
-    s->held[s->n_held++] = p;
+    size_t at = (s->q_head + s->q_len) % CSHELL_QUEUE_MAX;
+    s->queue[at] = *ev;
+    s->queue_owned[at] = owned;
+    s->q_len++;
     return true;
 }
 
-static void release_held(struct cshell *s)
+static void push_event(struct cshell *s, const struct cs_event *ev)
 {
-    for (size_t i = 0; i < s->n_held; i++)
-        free(s->held[i]);
-    s->n_held = 0;
+    push_event_owned(s, ev, NULL);
 }
 
 static void keep_own(struct cshell *s, uint8_t *msg, size_t len)
@@ -222,6 +239,12 @@ static struct known_block *find_block(struct cshell *s, const uint8_t hash[WIRE_
         if (memcmp(s->blocks[i].b.hash, hash, WIRE_HASH_BYTES) == 0)
             return &s->blocks[i];
     return NULL;
+}
+
+static const struct chain_block *held_block(struct cshell *s, const uint8_t hash[32])
+{
+    const struct known_block *k = find_block(s, hash);
+    return k != NULL ? &k->b : NULL;
 }
 
 /* Give back the pooled transactions of an own block that was not decided. */
@@ -266,9 +289,70 @@ static void new_height(struct cshell *s)
     s->value_wanted = false;
 }
 
+/* ---- evidence waiting for a block ---- */
+
+static bool bytes_less(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
+{
+    int r = memcmp(a->data, b->data, a->len < b->len ? a->len : b->len);
+    return r != 0 ? r < 0 : a->len < b->len;
+}
+
+/* Keep e (takes ownership) if it is new and worth committing. */
+static void evidence_add(struct cshell *s, Hansa__Evidence *e)
+{
+    char why[256];
+    uint8_t id[WIRE_HASH_BYTES], other[WIRE_HASH_BYTES];
+    if (!chain_check_evidence(s->d.chain, e, why, sizeof why) ||
+        chain_evidence_id(e, id) != HANSA_OK) {
+        wire_free(e);
+        return;
+    }
+    for (size_t i = 0; i < s->n_evidence; i++)
+        if (chain_evidence_id(s->evidence[i], other) == HANSA_OK &&
+            memcmp(id, other, WIRE_HASH_BYTES) == 0) {
+            wire_free(e);
+            return;
+        }
+    if (s->n_evidence == CSHELL_EVIDENCE_MAX) {
+        wire_free(s->evidence[0]);
+        memmove(s->evidence, s->evidence + 1, (CSHELL_EVIDENCE_MAX - 1) * sizeof s->evidence[0]);
+        s->n_evidence--;
+    }
+    s->evidence[s->n_evidence++] = e;
+}
+
+/* After a commit: drop what is now committed (or no longer checks). */
+static void evidence_prune(struct cshell *s)
+{
+    char why[256];
+    size_t w = 0;
+    for (size_t i = 0; i < s->n_evidence; i++) {
+        if (chain_check_evidence(s->d.chain, s->evidence[i], why, sizeof why))
+            s->evidence[w++] = s->evidence[i];
+        else
+            wire_free(s->evidence[i]);
+    }
+    s->n_evidence = w;
+}
+
+/* A copy of e that this shell owns. */
+static Hansa__Evidence *evidence_copy(const Hansa__Evidence *e)
+{
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    Hansa__Evidence *copy = NULL;
+    if (wire_encode(&e->base, HANSA_PEER_MESSAGE_BYTES_MAX, &bytes, &len) == HANSA_OK &&
+        wire_decode(&hansa__evidence__descriptor, bytes, len, HANSA_PEER_MESSAGE_BYTES_MAX,
+                    WIRE_LENIENT, (ProtobufCMessage **)&copy) != HANSA_OK)
+        copy = NULL;
+    free(bytes);
+    return copy;
+}
+
 /* ---- actions ---- */
 
 static void step(struct cshell *s, const struct cs_event *ev);
+static void step_owned(struct cshell *s, const struct cs_event *ev, uint8_t *owned);
 
 static hansa_err act_persist(struct cshell *s, const struct cs_action *a)
 {
@@ -362,7 +446,7 @@ static hansa_err act_vote(struct cshell *s, const struct cs_action *a)
         uint8_t *signed_bytes = NULL;
         size_t signed_len = 0;
         rv = wire_encode(&sv.base, HANSA_VOTE_BYTES_MAX + 128, &signed_bytes, &signed_len);
-        if (rv == HANSA_OK && hold(s, signed_bytes)) {
+        if (rv == HANSA_OK) {
             struct cs_event ev = {.kind = CS_EV_VOTE};
             ev.vote = (struct cs_vote){.type = a->vote.type,
                                        .height = a->vote.height,
@@ -371,7 +455,7 @@ static hansa_err act_vote(struct cshell *s, const struct cs_action *a)
                                        .validator = s->self,
                                        .signed_bytes = signed_bytes,
                                        .signed_len = signed_len};
-            push_event(s, &ev);
+            push_event_owned(s, &ev, signed_bytes);
         }
     }
     free(bytes);
@@ -381,10 +465,13 @@ static hansa_err act_vote(struct cshell *s, const struct cs_action *a)
 /* The idle gate: at round 0, blocks wait for transactions or the heartbeat. */
 static bool gate_open(struct cshell *s, uint32_t round)
 {
-    if (round > 0 || mempool_count(s->d.mempool) > 0)
+    if (round > 0)
         return true;
+    uint64_t since_ms = mono_ms() - s->last_commit_mono;
+    if (mempool_count(s->d.mempool) > 0 && since_ms >= s->d.cfg->block_interval_ms)
+        return true; /* interval_ms lets a busy chain gather larger blocks */
     uint32_t hb = s->d.cfg->block_heartbeat_ms;
-    return hb > 0 && mono_ms() - s->last_commit_mono >= hb;
+    return hb > 0 && since_ms >= hb;
 }
 
 static void act_timeout(struct cshell *s, const struct cs_action *a)
@@ -416,7 +503,8 @@ static hansa_err build_value(struct cshell *s)
     size_t k = mempool_take(s->d.mempool, txs, max, HANSA_BLOCK_BYTES_MAX / 2);
     k = chain_filter_txs(c, s->d.mempool, txs, k, time_ms);
     struct known_block *kb = add_block(s);
-    hansa_err rv = chain_build(c, s->d.cfg->node_id, txs, k, time_ms, &kb->b);
+    size_t n_ev = s->n_evidence < CHAIN_EVIDENCE_MAX ? s->n_evidence : CHAIN_EVIDENCE_MAX;
+    hansa_err rv = chain_build(c, s->d.cfg->node_id, txs, k, s->evidence, n_ev, time_ms, &kb->b);
     if (rv != HANSA_OK) {
         s->n_blocks--;
         mempool_forget(s->d.mempool, txs, k);
@@ -478,7 +566,13 @@ static hansa_err commit_block(struct cshell *s, struct known_block *k, const Han
         }
     }
     announce(s, &k->b, &out);
+    for (size_t i = 0; i < k->b.block->n_evidence; i++)
+        log_warn("CONSENSUS-EVIDENCE-COMMITTED",
+                 "height %" PRIu64 " keeps evidence of an "
+                 "equivocation",
+                 k->b.header->height);
     ledger_output_free(&out);
+    evidence_prune(s);
     s->last_commit_mono = mono_ms();
     return HANSA_OK;
 }
@@ -526,12 +620,17 @@ static void act_evidence(struct cshell *s, const struct cs_action *a)
         wire_decode(&hansa__signed_vote__descriptor, a->evidence.vote_b, a->evidence.len_b,
                     CS_SIGNED_VOTE_BYTES_MAX, WIRE_LENIENT, (ProtobufCMessage **)&vb) == HANSA_OK) {
         Hansa__Evidence e = HANSA__EVIDENCE__INIT;
-        e.vote_a = va;
-        e.vote_b = vb;
+        /* One encoding per equivocation: the smaller encoded vote first. */
+        bool swap = bytes_less(&vb->vote, &va->vote);
+        e.vote_a = swap ? vb : va;
+        e.vote_b = swap ? va : vb;
         Hansa__ConsensusMessage m = HANSA__CONSENSUS_MESSAGE__INIT;
         m.kind_case = HANSA__CONSENSUS_MESSAGE__KIND_EVIDENCE;
         m.evidence = &e;
         broadcast(s, &m, false);
+        Hansa__Evidence *copy = evidence_copy(&e);
+        if (copy != NULL)
+            evidence_add(s, copy);
     }
     wire_free(va);
     wire_free(vb);
@@ -539,6 +638,7 @@ static void act_evidence(struct cshell *s, const struct cs_action *a)
 
 static hansa_err act(struct cshell *s, const struct cs_action *a)
 {
+    log_debug("CONSENSUS-ACTION", "kind %d", (int)a->kind);
     switch (a->kind) {
     case CS_ACT_PERSIST:
         return act_persist(s, a);
@@ -550,10 +650,15 @@ static hansa_err act(struct cshell *s, const struct cs_action *a)
         act_timeout(s, a);
         return HANSA_OK;
     case CS_ACT_GET_VALUE:
+        log_debug("CONSENSUS-GET-VALUE", "height %" PRIu64 " round %u (pooled %zu)",
+                  a->get_value.height, a->get_value.round, mempool_count(s->d.mempool));
+        /* Built by the loop (cshell_run), never inside a step: a chain with
+         * a full mempool would otherwise decide height after height in one
+         * call and starve the loop's other duties. */
         s->value_wanted = true;
         s->value_height = a->get_value.height;
         s->value_round = a->get_value.round;
-        return gate_open(s, a->get_value.round) ? build_value(s) : HANSA_OK;
+        return HANSA_OK;
     case CS_ACT_DECIDE:
         return act_decide(s, a);
     case CS_ACT_EVIDENCE:
@@ -564,24 +669,35 @@ static hansa_err act(struct cshell *s, const struct cs_action *a)
 }
 
 /* Feed ev and everything it leads to (persisted, own votes, values). */
-static void step(struct cshell *s, const struct cs_event *first)
+static void drain(struct cshell *s)
 {
-    push_event(s, first);
     while (s->q_len > 0 && s->fatal == HANSA_OK) {
         struct cs_event ev = s->queue[s->q_head];
+        uint8_t *ev_owned = s->queue_owned[s->q_head];
         s->q_head = (s->q_head + 1) % CSHELL_QUEUE_MAX;
         s->q_len--;
         struct cs_actions out;
         consensus_step(s->cs, &ev, &out);
+        free(ev_owned); /* the core copied what it keeps */
         for (size_t i = 0; i < out.n && s->fatal == HANSA_OK; i++)
             s->fatal = act(s, &out.items[i]);
     }
-    release_held(s);
     struct cs_durable d;
     consensus_durable(s->cs, &d);
     atomic_store(&s->pos_height, d.height);
     atomic_store(&s->pos_round, d.round);
     atomic_store(&s->pos_step, (int)d.step);
+}
+
+static void step_owned(struct cshell *s, const struct cs_event *first, uint8_t *owned)
+{
+    push_event_owned(s, first, owned);
+    drain(s);
+}
+
+static void step(struct cshell *s, const struct cs_event *first)
+{
+    step_owned(s, first, NULL);
 }
 
 /* ---- messages from peers ---- */
@@ -677,8 +793,7 @@ static void on_vote(struct cshell *s, const char *sender, const Hansa__SignedVot
     uint8_t *bytes = NULL;
     size_t len = 0;
     if (ok && v->height == c->height + 1 &&
-        wire_encode(&sv->base, CS_SIGNED_VOTE_BYTES_MAX, &bytes, &len) == HANSA_OK &&
-        hold(s, bytes)) {
+        wire_encode(&sv->base, CS_SIGNED_VOTE_BYTES_MAX, &bytes, &len) == HANSA_OK) {
         struct cs_event ev = {.kind = CS_EV_VOTE};
         ev.vote = (struct cs_vote){
             .type = v->type == HANSA__VOTE_TYPE__VOTE_TYPE_PREVOTE ? CS_PREVOTE : CS_PRECOMMIT,
@@ -690,7 +805,7 @@ static void on_vote(struct cshell *s, const char *sender, const Hansa__SignedVot
             .signed_len = len};
         if (v->block_hash.len == WIRE_HASH_BYTES)
             memcpy(ev.vote.value.hash, v->block_hash.data, WIRE_HASH_BYTES);
-        step(s, &ev);
+        step_owned(s, &ev, bytes);
     }
     wire_free(v);
 }
@@ -824,15 +939,42 @@ static void on_message(struct cshell *s, Hansa__ConsensusMessage *m)
     case HANSA__CONSENSUS_MESSAGE__KIND_CATCH_UP_RESPONSE:
         on_catch_up_response(s, m->sender, m->catch_up_response);
         break;
-    case HANSA__CONSENSUS_MESSAGE__KIND_EVIDENCE:
-        log_warn("CONSENSUS-EVIDENCE", "%s reports equivocation evidence", m->sender);
+    case HANSA__CONSENSUS_MESSAGE__KIND_EVIDENCE: {
+        Hansa__Evidence *copy = evidence_copy(m->evidence);
+        if (copy != NULL)
+            evidence_add(s, copy);
         break;
+    }
     default:
         break;
     }
 }
 
 /* ---- the core's life ---- */
+
+/* After a restart within a height: the blocks of the lock and valid value,
+ * saved with the durable state, are known again (and still valid: the tip
+ * has not moved since they were checked). */
+static void restore_blocks(struct cshell *s, const struct cs_durable *d)
+{
+    const uint8_t *keys[2] = {valid_block_key, locked_block_key};
+    size_t lens[2] = {sizeof valid_block_key - 1, sizeof locked_block_key - 1};
+    for (int i = 0; i < 2; i++) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        if (store_get(s->d.store, STORE_META, keys[i], lens[i], &bytes, &len) != HANSA_OK)
+            continue;
+        struct known_block *k = add_block(s);
+        if (chain_block_adopt(s->d.chain->chain_id, bytes, len, &k->b) != HANSA_OK ||
+            k->b.header->height != d->height || find_block(s, k->b.hash) != k) {
+            if (k->b.block != NULL)
+                chain_block_free(&k->b);
+            s->n_blocks--;
+            continue;
+        }
+        k->valid = true;
+    }
+}
 
 /* After a restart within a height, the vote this node signed last (kept by
  * the signer, synced) is the core's own again: fed back so it counts, and
@@ -852,8 +994,7 @@ static void replay_own_vote(struct cshell *s, uint64_t height)
     sv.signature = (ProtobufCBinaryData){WIRE_SIG_BYTES, (uint8_t *)sg->sig};
     uint8_t *bytes = NULL;
     size_t len = 0;
-    if (wire_encode(&sv.base, CS_SIGNED_VOTE_BYTES_MAX, &bytes, &len) == HANSA_OK &&
-        hold(s, bytes)) {
+    if (wire_encode(&sv.base, CS_SIGNED_VOTE_BYTES_MAX, &bytes, &len) == HANSA_OK) {
         Hansa__ConsensusMessage m = HANSA__CONSENSUS_MESSAGE__INIT;
         m.kind_case = HANSA__CONSENSUS_MESSAGE__KIND_VOTE;
         m.vote = &sv;
@@ -871,7 +1012,7 @@ static void replay_own_vote(struct cshell *s, uint64_t height)
             memcpy(ev.vote.value.hash, v->block_hash.data, WIRE_HASH_BYTES);
         log_info("CONSENSUS-RESUME", "resuming height %" PRIu64 " with this node's last vote",
                  height);
-        step(s, &ev);
+        step_owned(s, &ev, bytes);
     }
     wire_free(v);
 }
@@ -891,6 +1032,8 @@ static hansa_err core_open(struct cshell *s)
     struct cs_durable d;
     if (!durable_read(s, c->height + 1, &d))
         fresh_durable(c->height + 1, &d);
+    else
+        restore_blocks(s, &d);
     hansa_err rv = consensus_open(&p, &d, &s->cs);
     if (rv != HANSA_OK)
         return rv;
@@ -906,6 +1049,8 @@ static void restart_core(struct cshell *s)
     consensus_close(s->cs);
     s->cs = NULL;
     new_height(s);
+    for (size_t i = 0; i < s->q_len; i++) /* events of the old core */
+        free(s->queue_owned[(s->q_head + i) % CSHELL_QUEUE_MAX]);
     s->q_len = 0;
     hansa_err rv = core_open(s);
     if (rv != HANSA_OK && s->fatal == HANSA_OK)
@@ -1038,10 +1183,13 @@ void cshell_close(struct cshell *s)
     if (s == NULL)
         return;
     new_height(s);
-    release_held(s);
+    for (size_t i = 0; i < s->q_len; i++)
+        free(s->queue_owned[(s->q_head + i) % CSHELL_QUEUE_MAX]);
     consensus_close(s->cs);
     for (size_t i = 0; i < s->n_outbox; i++)
         free(s->outbox[i].bytes);
+    for (size_t i = 0; i < s->n_evidence; i++)
+        wire_free(s->evidence[i]);
     pthread_mutex_destroy(&s->out_mu);
     free(s);
 }
@@ -1076,12 +1224,7 @@ hansa_err cshell_run(struct cshell *s, const _Atomic bool *stop)
         }
         if (s->value_wanted && gate_open(s, s->value_round) && s->fatal == HANSA_OK) {
             s->fatal = build_value(s);
-            if (s->q_len > 0) { /* deliver the value */
-                struct cs_event ev = s->queue[s->q_head];
-                s->q_head = (s->q_head + 1) % CSHELL_QUEUE_MAX;
-                s->q_len--;
-                step(s, &ev);
-            }
+            drain(s); /* delivers the value */
         }
         fire_timers(s);
         flush_outbox(s);

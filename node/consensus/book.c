@@ -3,7 +3,9 @@
  * height, by round, and the tallies the rules ask for.
  *
  * A round's slot is allocated when its first message arrives and holds the
- * round's proposal and one vote per (type, validator): the first received.
+ * round's proposal and, per (type, validator), the votes received: the
+ * first, and for an equivocator up to CS_VOTE_VALUES_MAX - 1 more with
+ * other values.
  * The slot array grows to the highest round seen; the callers (vote.c,
  * proposal.c) admit nothing beyond round + CS_FUTURE_ROUNDS_MAX, so a peer
  * cannot make the book grow, and past rounds of the height stay because
@@ -11,14 +13,17 @@
  * round) read them. The book is dropped as a whole when the height is
  * decided.
  *
- * Tallies are counted on demand: at most CS_VALIDATORS_MAX entries per
- * (round, type), which is cheaper than keeping counters consistent.
+ * Tallies are counted on demand: at most CS_VALIDATORS_MAX x
+ * CS_VOTE_VALUES_MAX entries per (round, type), cheaper than keeping
+ * counters consistent.
  *
  * Invariants:
  *   1. rounds[r] for r < n_rounds <= cap_rounds is NULL or a slot with
- *      2 x n_validators vote entries; rounds[r] for r >= n_rounds is NULL.
+ *      2 x n_validators voters; rounds[r] for r >= n_rounds is NULL.
  *   2. A kept vote's bytes are owned by the book (freed with it).
- *   3. Each validator counts at most once per (round, type).
+ *   3. A voter's kept votes have pairwise different values, so a validator
+ *      counts at most once per (round, type, value), and once toward
+ *      "anything".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +45,8 @@ static void slot_free(struct cs_round *slot, uint32_t n_validators)
     if (slot == NULL)
         return;
     for (uint32_t i = 0; i < 2u * n_validators; i++)
-        free(slot->votes[i].bytes);
+        for (uint32_t k = 0; k < slot->voters[i].n_kept; k++)
+            free(slot->voters[i].kept[k].bytes);
     free(slot);
 }
 
@@ -88,26 +94,36 @@ struct cs_round *consensus_book_round_get(struct cs_book *b, uint32_t round)
     if (!book_reserve(b, round))
         return NULL;
     if (b->rounds[round] == NULL) {
-        size_t votes = 2u * (size_t)b->n_validators;
-        b->rounds[round] = calloc(1, sizeof(struct cs_round) + votes * sizeof(struct cs_kept_vote));
+        size_t voters = 2u * (size_t)b->n_validators;
+        b->rounds[round] = calloc(1, sizeof(struct cs_round) + voters * sizeof(struct cs_voter));
     }
     return b->rounds[round];
 }
 
-struct cs_kept_vote *consensus_book_vote(struct cs_round *slot, uint32_t n_validators,
-                                         enum cs_vote_type type, uint32_t validator)
+struct cs_voter *consensus_book_voter(struct cs_round *slot, uint32_t n_validators,
+                                      enum cs_vote_type type, uint32_t validator)
 {
     HANSA_ASSERT(type == CS_PREVOTE || type == CS_PRECOMMIT);
     HANSA_ASSERT(validator < n_validators);
-    return &slot->votes[((size_t)type - 1u) * n_validators + validator];
+    return &slot->voters[((size_t)type - 1u) * n_validators + validator];
 }
 
-const struct cs_kept_vote *consensus_book_vote_c(const struct cs_round *slot, uint32_t n_validators,
-                                                 enum cs_vote_type type, uint32_t validator)
+const struct cs_voter *consensus_book_voter_c(const struct cs_round *slot, uint32_t n_validators,
+                                              enum cs_vote_type type, uint32_t validator)
 {
     HANSA_ASSERT(type == CS_PREVOTE || type == CS_PRECOMMIT);
     HANSA_ASSERT(validator < n_validators);
-    return &slot->votes[((size_t)type - 1u) * n_validators + validator];
+    return &slot->voters[((size_t)type - 1u) * n_validators + validator];
+}
+
+const struct cs_kept_vote *consensus_book_vote_for(const struct cs_voter *voter,
+                                                   const struct cs_value *value)
+{
+    HANSA_ASSERT(voter->n_kept <= CS_VOTE_VALUES_MAX);
+    for (uint32_t k = 0; k < voter->n_kept; k++)
+        if (consensus_value_eq(&voter->kept[k].value, value))
+            return &voter->kept[k];
+    return NULL;
 }
 
 uint32_t consensus_book_count(const struct cs_book *b, uint32_t round, enum cs_vote_type type,
@@ -118,8 +134,10 @@ uint32_t consensus_book_count(const struct cs_book *b, uint32_t round, enum cs_v
         return 0;
     uint32_t n = 0;
     for (uint32_t v = 0; v < b->n_validators; v++) {
-        const struct cs_kept_vote *k = consensus_book_vote_c(slot, b->n_validators, type, v);
-        if (k->present && (value == NULL || consensus_value_eq(&k->value, value)))
+        const struct cs_voter *voter = consensus_book_voter_c(slot, b->n_validators, type, v);
+        bool counts =
+            value == NULL ? voter->n_kept > 0 : consensus_book_vote_for(voter, value) != NULL;
+        if (counts)
             n++;
     }
     HANSA_ASSERT(n <= b->n_validators);
@@ -134,8 +152,8 @@ uint32_t consensus_book_senders(const struct cs_book *b, uint32_t round)
     uint32_t n = 0;
     for (uint32_t v = 0; v < b->n_validators; v++) {
         bool sent = (slot->has_proposal && slot->proposer == v) ||
-                    consensus_book_vote_c(slot, b->n_validators, CS_PREVOTE, v)->present ||
-                    consensus_book_vote_c(slot, b->n_validators, CS_PRECOMMIT, v)->present;
+                    consensus_book_voter_c(slot, b->n_validators, CS_PREVOTE, v)->n_kept > 0 ||
+                    consensus_book_voter_c(slot, b->n_validators, CS_PRECOMMIT, v)->n_kept > 0;
         if (sent)
             n++;
     }

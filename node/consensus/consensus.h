@@ -24,19 +24,30 @@
  *   - actions are carried out in the order emitted.
  *
  * Never signing twice. The core emits CS_ACT_PERSIST with its durable state
- * (cs_durable: height, round, step, lock, valid value, and the last message
- * it asked to sign) and holds every sign-and-broadcast action of that step
- * until CS_EV_PERSISTED with the same sequence number arrives. The shell
+ * (cs_durable: height, round, step, lock, valid value) and holds every
+ * sign-and-broadcast action of that step until CS_EV_PERSISTED with the same
+ * sequence number arrives (sequence numbers restart at 1 with each core: a
+ * shell drops PERSISTED events meant for a core it replaced). The shell
  * additionally refuses to sign a second, different message for one
  * height/round/step (node.c keeps the signed bytes, synced, and re-sends
  * them): a restarted validator resumes from cs_durable.
  *
  * Evidence. Two different votes of one validator for one height, round and
- * type produce CS_ACT_EVIDENCE with both signed votes.
+ * type produce CS_ACT_EVIDENCE with both signed votes (the first received
+ * and the conflicting one). Both still count, each for its own value, as in
+ * the paper and CometBFT's vote sets: counting only the first could hide a
+ * polka some correct validators saw and stall them (simulator, seed 9). At
+ * most CS_VOTE_VALUES_MAX values are kept per validator, round and type.
  *
- * Bounds: votes are kept for the current height only, for rounds up to
- * round + CS_FUTURE_ROUNDS_MAX (later rounds are dropped: a peer cannot make
- * the core allocate without bound); at most CS_VALIDATORS_MAX validators.
+ * Restart. At a restored prevote or precommit step the core signs nothing
+ * more in that round and schedules timeoutPrecommit, as if line 47 had
+ * fired: the other validators' votes of that round are gone with the crash,
+ * and the shell re-sends only this node's last signed message.
+ *
+ * Bounds: votes are kept for the current height only (all its rounds so far,
+ * which lines 28 and 49 need, and rounds up to round + CS_FUTURE_ROUNDS_MAX;
+ * later rounds are dropped: a peer cannot make the core allocate without
+ * bound); at most CS_VALIDATORS_MAX validators.
  */
 #ifndef HANSA_CONSENSUS_H
 #define HANSA_CONSENSUS_H
@@ -52,7 +63,7 @@
 #define CS_VALIDATORS_MAX 64u
 /* Rounds ahead of the current one whose messages are kept: enough for the
  * f+1 round skip (line 55) to find a live round after a long partition,
- * while bounding memory to (1 + this) x 2 x validators votes. */
+ * while bounding what a peer can make the core keep. */
 #define CS_FUTURE_ROUNDS_MAX 16u
 /* Actions one event can produce (a decision with its commit, a new round's
  * persist, proposal, timeout, ...). */

@@ -49,13 +49,29 @@
 
 #define CS_OBSERVER UINT32_MAX
 
-/* One validator's vote of one type in one round, as first received. */
+/* Distinct votes kept per validator, round and type. A correct validator
+ * sends one; an equivocator is counted for each value it voted for (the
+ * paper counts messages received, and that is what lets every correct
+ * validator eventually see the same quorums: a polka that one of them saw,
+ * through an equivocator's vote, must be visible to the others once the
+ * vote is relayed). Bounded so that an equivocator cannot make the book
+ * grow: a vote beyond the bound is dropped, which only an equivocator that
+ * was already reported can cause, and which costs at most liveness. */
+#define CS_VOTE_VALUES_MAX 4u
+
+/* One signed vote as received. */
 struct cs_kept_vote {
-    bool present;
-    bool evidence_sent; /* a conflicting vote was reported once */
     struct cs_value value;
     uint8_t *bytes; /* owned copy of the signed vote; NULL when len is 0 */
     size_t len;
+};
+
+/* What one validator sent of one type in one round: kept[0] is the first
+ * vote, later ones have other values. */
+struct cs_voter {
+    uint32_t n_kept;
+    bool evidence_sent; /* an equivocation was reported once */
+    struct cs_kept_vote kept[CS_VOTE_VALUES_MAX];
 };
 
 /* Everything received for one round of the current height. */
@@ -63,8 +79,8 @@ struct cs_round {
     bool has_proposal;
     struct cs_proposal proposal; /* the first one from the round's proposer */
     uint32_t proposer;
-    /* votes[(type - 1) * n_validators + validator] */
-    struct cs_kept_vote votes[];
+    /* voters[(type - 1) * n_validators + validator] */
+    struct cs_voter voters[];
 };
 
 /* The messages of one height, by round. rounds[r] is NULL until something
@@ -149,11 +165,15 @@ void consensus_book_free(struct cs_book *b);
 const struct cs_round *consensus_book_round(const struct cs_book *b, uint32_t round);
 /* The round's slot, allocated on first use; NULL when out of memory. */
 struct cs_round *consensus_book_round_get(struct cs_book *b, uint32_t round);
-struct cs_kept_vote *consensus_book_vote(struct cs_round *slot, uint32_t n_validators,
-                                         enum cs_vote_type type, uint32_t validator);
-const struct cs_kept_vote *consensus_book_vote_c(const struct cs_round *slot, uint32_t n_validators,
-                                                 enum cs_vote_type type, uint32_t validator);
-/* Votes of type in round for value; value NULL counts votes for anything. */
+struct cs_voter *consensus_book_voter(struct cs_round *slot, uint32_t n_validators,
+                                      enum cs_vote_type type, uint32_t validator);
+const struct cs_voter *consensus_book_voter_c(const struct cs_round *slot, uint32_t n_validators,
+                                              enum cs_vote_type type, uint32_t validator);
+/* The voter's vote for value, or NULL. */
+const struct cs_kept_vote *consensus_book_vote_for(const struct cs_voter *voter,
+                                                   const struct cs_value *value);
+/* Validators with a vote of type in round for value; value NULL counts
+ * validators with a vote for anything (each once). */
 uint32_t consensus_book_count(const struct cs_book *b, uint32_t round, enum cs_vote_type type,
                               const struct cs_value *value);
 /* Distinct validators with any message (proposal, prevote, precommit) in

@@ -10,7 +10,7 @@
  *            the precommits of an earlier round reach it.
  *
  * Deciding emits CS_ACT_DECIDE with every kept precommit for v in r (each
- * validator once, so no fewer than 2f+1 and no precommit for another value),
+ * validator at most once, at least 2f+1 of them, none for another value),
  * then moves to height + 1 with the lock and the valid value reset and
  * starts round 0 (lines 54, 56) in the same step: the shell carries the
  * actions out in order, so the block is committed before anything of the
@@ -44,9 +44,10 @@ static void emit_decide(struct consensus *cs, const struct cs_round *slot, uint3
     a.decide.round = round;
     memcpy(a.decide.hash, v.hash, CS_HASH_BYTES);
     for (uint32_t i = 0; i < cs->p.n_validators; i++) {
-        const struct cs_kept_vote *k =
-            consensus_book_vote_c(slot, cs->p.n_validators, CS_PRECOMMIT, i);
-        if (!k->present || !consensus_value_eq(&k->value, &v))
+        const struct cs_voter *voter =
+            consensus_book_voter_c(slot, cs->p.n_validators, CS_PRECOMMIT, i);
+        const struct cs_kept_vote *k = consensus_book_vote_for(voter, &v);
+        if (k == NULL)
             continue;
         a.decide.precommits[a.decide.n_precommits] = k->bytes;
         a.decide.precommit_lens[a.decide.n_precommits] = k->len;

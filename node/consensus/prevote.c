@@ -8,8 +8,9 @@
  *            precommit it; in any case v becomes the valid value;
  *   line 44  2f+1 prevotes for nil, step prevote: precommit nil.
  *
- * Lines 36 and 44 cannot both hold: two quorums of the same round share a
- * validator, and the book counts one prevote per validator and round.
+ * Lines 36 and 44 cannot both hold while at most f validators are faulty:
+ * two quorums of one round share f+1 validators, one of them correct, and
+ * a correct validator prevotes once per round.
  *
  * Invariants:
  *   1. locked_round <= valid_round after line 36 (both become round).

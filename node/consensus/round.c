@@ -20,14 +20,18 @@
  *     proposal is the same message again, which the shell's signer accepts.
  *   - at step prevote or precommit it signs nothing of that step again:
  *     the next vote it can sign is at a later step or round than any it
- *     signed. It schedules the timeout of its step at once, as if line 34
- *     or 47 had fired: the votes it had counted were lost in the crash and
- *     may never be sent again (if the whole network restarted, nobody has
- *     them), and without a timer the round could never end. This is the
- *     one place the core departs from the paper's guards (the paper has no
- *     crash-recovery); it is safe because a timeout only ever leads to a
- *     nil precommit (line 61) or to the next round (line 65), and neither
- *     can make anyone lock or decide.
+ *     signed. It acts as if line 47 had fired: timeoutPrecommit is
+ *     scheduled, and unless the round ends sooner by the rules, line 65
+ *     starts the next one. The votes it had counted were lost in the crash
+ *     and may never come again (the shell re-sends only each validator's
+ *     last signed message; after a restart of several validators nobody
+ *     may hold the rest), so without a timer the round could never end.
+ *     Ending the round, rather than timing out the step, signs nothing more
+ *     in it, so the vote the shell keeps re-sending for this validator stays
+ *     the one the others may be missing. This is the one place the core
+ *     departs from the paper's guards (the paper has no crash-recovery); it
+ *     is safe because starting a later round never makes anyone lock or
+ *     decide, and line 65 may fire at any step.
  *
  * Invariants: round only grows within a height; StartRound is the only
  * place that sets the step back to propose.
@@ -69,14 +73,6 @@ void consensus_on_start(struct consensus *cs)
         consensus_start_round(cs, cs->round);
         return;
     }
-    if (cs->step == CS_STEP_PREVOTE) {
-        /* As if line 34 had fired: the prevotes counted before the crash
-         * are gone and may never come again. */
-        cs->prevote_timeout_done = true;
-        consensus_schedule_timeout(cs, CS_STEP_PREVOTE);
-        return;
-    }
-    HANSA_ASSERT(cs->step == CS_STEP_PRECOMMIT);
     cs->precommit_timeout_done = true; /* as if line 47 had fired */
     consensus_schedule_timeout(cs, CS_STEP_PRECOMMIT);
 }

@@ -11,10 +11,16 @@
  *   - an unknown type, a validator index out of the set, or signed bytes
  *     longer than CS_SIGNED_VOTE_BYTES_MAX are dropped.
  *
- * Equivocation: the first vote of a validator for (round, type) is the one
- * counted. A later vote with the same value is a duplicate (ignored); one
- * with another value (nil counts as a value) is reported once, as
- * CS_ACT_EVIDENCE with the kept vote and the new one, and not counted.
+ * Equivocation: a validator's vote with a value it already voted for in
+ * that round and type is a duplicate (ignored). One with another value (nil
+ * counts as a value) is reported, the first time, as CS_ACT_EVIDENCE with
+ * the validator's first vote and the new one; it is also kept and counted
+ * toward its own value, up to CS_VOTE_VALUES_MAX values per validator (see
+ * consensus_internal.h: the paper counts every message received, and
+ * counting only the first vote lets an equivocator split the correct
+ * validators' views for ever). Counting both is safe while at most f
+ * validators are faulty: two quorums for different values of one round
+ * would need a correct validator in both.
  *
  * The rules that votes enable run afterwards, in consensus.c's loop.
  */
@@ -39,40 +45,41 @@ static bool vote_admissible(const struct consensus *cs, const struct cs_vote *v)
     return true;
 }
 
-static void report_equivocation(struct consensus *cs, struct cs_kept_vote *first,
+static void report_equivocation(struct consensus *cs, struct cs_voter *voter,
                                 const struct cs_vote *v)
 {
-    if (first->evidence_sent)
+    if (voter->evidence_sent)
         return;
-    first->evidence_sent = true;
+    voter->evidence_sent = true;
     if (v->signed_len > 0)
         memcpy(cs->evidence_bytes, v->signed_bytes, v->signed_len);
     struct cs_action a = {.kind = CS_ACT_EVIDENCE};
-    a.evidence.vote_a = first->bytes;
-    a.evidence.len_a = first->len;
+    a.evidence.vote_a = voter->kept[0].bytes;
+    a.evidence.len_a = voter->kept[0].len;
     a.evidence.vote_b = cs->evidence_bytes;
     a.evidence.len_b = v->signed_len;
     a.evidence.validator = v->validator;
     consensus_emit(cs, &a);
 }
 
-/* Keep v as the validator's vote; false when out of memory (then the vote
- * is as if never received: only liveness can suffer). */
-static bool keep(struct cs_kept_vote *k, const struct cs_vote *v)
+/* Keep v among the voter's votes; nothing when the voter is full or out of
+ * memory (then the vote is as if never received: only liveness can
+ * suffer). */
+static void keep(struct cs_voter *voter, const struct cs_vote *v)
 {
+    if (voter->n_kept == CS_VOTE_VALUES_MAX)
+        return;
     uint8_t *copy = NULL;
     if (v->signed_len > 0) {
         copy = malloc(v->signed_len);
         if (copy == NULL)
-            return false;
+            return;
         memcpy(copy, v->signed_bytes, v->signed_len);
     }
-    k->present = true;
-    k->evidence_sent = false;
+    struct cs_kept_vote *k = &voter->kept[voter->n_kept++];
     k->value = v->value.nil ? consensus_value_nil() : consensus_value_of(v->value.hash);
     k->bytes = copy;
     k->len = v->signed_len;
-    return true;
 }
 
 void consensus_on_vote(struct consensus *cs, const struct cs_vote *v)
@@ -82,11 +89,10 @@ void consensus_on_vote(struct consensus *cs, const struct cs_vote *v)
     struct cs_round *slot = consensus_book_round_get(&cs->book, v->round);
     if (slot == NULL)
         return;
-    struct cs_kept_vote *k = consensus_book_vote(slot, cs->p.n_validators, v->type, v->validator);
-    if (!k->present) {
-        (void)keep(k, v);
-        return;
-    }
-    if (!consensus_value_eq(&k->value, &v->value))
-        report_equivocation(cs, k, v);
+    struct cs_voter *voter = consensus_book_voter(slot, cs->p.n_validators, v->type, v->validator);
+    if (consensus_book_vote_for(voter, &v->value) != NULL)
+        return; /* a duplicate */
+    if (voter->n_kept > 0)
+        report_equivocation(cs, voter, v);
+    keep(voter, v);
 }

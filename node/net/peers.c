@@ -1,7 +1,8 @@
 /*
  * Validator links (see peers.h for the contract, peers_internal.h for the
  * threads and invariants). This file holds the sockets, the send paths, the
- * receive thread and the bounded inbound queue; peers_watch.c the logging.
+ * receive thread and the bounded inbound queue; peers_listen.c the
+ * listener (and its repair), peers_watch.c the logging.
  *
  * Lifecycle:
  *
@@ -85,14 +86,19 @@ static void link_pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 
 static void pull_pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 {
-    (void)pipe;
     struct peers *p = arg;
     /* ADD_PRE and REM_POST pair up exactly (nng runs REM_POST for every
      * pipe that saw ADD_PRE), so opened - closed is the open count. */
-    if (ev == NNG_PIPE_EV_ADD_PRE)
+    if (ev == NNG_PIPE_EV_ADD_PRE) {
         count(&p->inbound_opened);
-    else if (ev == NNG_PIPE_EV_REM_POST)
+    } else if (ev == NNG_PIPE_EV_REM_POST) {
         count(&p->inbound_closed);
+        /* A pipe getter, allowed here (it takes nng's pipe table lock, not
+         * the socket's): which listener's pipe closed (peers_listen.c). */
+        int id = nng_listener_id(nng_pipe_listener(pipe));
+        if (id > 0 && (unsigned)id == atomic_load(&p->listener_id))
+            count(&p->listener_closed);
+    }
 }
 
 /* ---- the inbound queue ------------------------------------------------------ */
@@ -202,8 +208,7 @@ static hansa_err sync_init(struct peers *p)
     return ok ? HANSA_OK : HANSA_ENOMEM;
 }
 
-static hansa_err listen_open(struct peers *p, const struct node_config *cfg, char *why,
-                             size_t why_len)
+static hansa_err listen_open(struct peers *p, char *why, size_t why_len)
 {
     int rv = nng_pull0_open(&p->pull);
     if (rv != 0) {
@@ -213,33 +218,7 @@ static hansa_err listen_open(struct peers *p, const struct node_config *cfg, cha
     p->pull_open = true;
     nng_pipe_notify(p->pull, NNG_PIPE_EV_ADD_PRE, pull_pipe_cb, p);
     nng_pipe_notify(p->pull, NNG_PIPE_EV_REM_POST, pull_pipe_cb, p);
-    rv = nng_listener_create(&p->listener, p->pull, cfg->p2p_listen.url);
-    if (rv == 0) {
-        p->listener_open = true;
-        rv = nng_listener_set_size(p->listener, NNG_OPT_RECVMAXSZ, HANSA_PEER_MESSAGE_BYTES_MAX);
-    }
-    if (rv == 0) {
-        nng_tls_config *tls = NULL;
-        hansa_err err = net_tls_server(cfg, NNG_TLS_AUTH_MODE_REQUIRED, &tls, why, why_len);
-        if (err != HANSA_OK)
-            return err;
-        /* On the listener, never the socket (LIBNOTES 1.9, #1835); the
-         * listener keeps its own reference. */
-        rv = nng_listener_set_ptr(p->listener, NNG_OPT_TLS_CONFIG, tls);
-        nng_tls_config_free(tls);
-    }
-    if (rv == 0)
-        rv = nng_listener_start(p->listener, 0);
-    int port = 0;
-    if (rv == 0)
-        rv = nng_listener_get_int(p->listener, NNG_OPT_TCP_BOUND_PORT, &port);
-    if (rv != 0) {
-        snprintf(why, why_len, "cannot listen for peers on %s: %s", cfg->p2p_listen.url,
-                 nng_strerror(rv));
-        return HANSA_EIO;
-    }
-    p->port = (uint16_t)port;
-    return HANSA_OK;
+    return peers_listener_open(p, p->cfg->p2p_listen.url, why, why_len);
 }
 
 static hansa_err link_open(struct peers_link *link, const struct node_config *cfg, char *why,
@@ -313,6 +292,14 @@ static struct peers *peers_alloc(const struct node_config *cfg, size_t queue_max
         free(p);
         return NULL;
     }
+    p->cfg = malloc(sizeof *p->cfg);
+    if (p->cfg == NULL) {
+        free(p->links);
+        free(p->ring);
+        free(p);
+        return NULL;
+    }
+    *p->cfg = *cfg;
     p->cap = queue_max;
     p->n_links = cfg->n_peers;
     snprintf(p->node_id, sizeof p->node_id, "%s", cfg->node_id);
@@ -347,7 +334,7 @@ hansa_err peers_open(const struct node_config *cfg, size_t queue_max, struct pee
     if (err != HANSA_OK)
         snprintf(why, why_len, "peers: cannot create a mutex or condition variable");
     if (err == HANSA_OK)
-        err = listen_open(p, cfg, why, why_len);
+        err = listen_open(p, why, why_len);
     for (size_t i = 0; err == HANSA_OK && i < p->n_links; i++)
         err = link_open(&p->links[i], cfg, why, why_len);
     if (err == HANSA_OK)
@@ -394,6 +381,7 @@ void peers_close(struct peers *p)
     }
     free(p->ring);
     free(p->links);
+    free(p->cfg);
     free(p);
 }
 
@@ -570,7 +558,7 @@ void peers_inbound_stats(struct peers *p, struct peers_inbound_stats *out)
         .connections = (uint32_t)(opened - closed),
         .accepted = opened,
         .closed = closed,
-        .handshakes_failed = peers_listener_failures(p),
+        .handshakes_failed = peers_listener_failures(p, NULL),
     };
 }
 

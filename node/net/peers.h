@@ -76,7 +76,9 @@ uint16_t peers_bound_port(const struct peers *p);
 /* The listener side, for operators and tests. nng 1.5.2 gives no callback
  * for a failed TLS handshake and no pipe ever exists for it, so the only
  * trace of a dialer with a foreign certificate is nng's listener statistics
- * (handshakes_failed). */
+ * (handshakes_failed). accepted also counts the node's own probes of its
+ * listener (peers_listen.c: nng 1.5.2 can stop accepting after a failed
+ * negotiation; the node then restarts the listener). */
 struct peers_inbound_stats {
     uint32_t connections;       /* inbound pipes open now */
     uint64_t accepted, closed;  /* inbound pipes ever opened / closed */
@@ -84,6 +86,10 @@ struct peers_inbound_stats {
                                    (nng's listener counters auth, proto, timeout) */
 };
 void peers_inbound_stats(struct peers *p, struct peers_inbound_stats *out);
+
+/* peers_wake is sticky: a wake while nobody waits makes the next peers_next
+ * that finds the queue empty return NULL at once (and clears it), so work
+ * announced just before the event loop goes to sleep is not missed. */
 
 /* True while the push socket to peer_id has a live connection. */
 bool peers_peer_connected(struct peers *p, const char *peer_id);

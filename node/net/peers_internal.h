@@ -9,8 +9,9 @@
  *   - the receive thread: blocking nng_recvmsg on the pull socket, decode,
  *     checks, push onto the inbound queue;
  *   - the watcher thread: wakes every PEERS_WATCH_PERIOD_MS, reads the
- *     counters and nng's listener and dialer statistics, logs transitions
- *     and rate-limited warnings. Nothing else logs per message;
+ *     counters and nng's listener statistics, logs transitions and
+ *     rate-limited warnings, and restarts a listener that stopped accepting
+ *     (peers_listen.c). Nothing else logs per message;
  *   - nng's pipe-notify callbacks: run with the socket lock held, so they
  *     touch atomics only (LIBNOTES 1.5).
  *
@@ -21,8 +22,10 @@
  *      messages; the rest of ring is garbage.
  *   3. link->pipe_id != 0 exactly when that push socket has a live pipe,
  *      and peers_connected counts the links with pipe_id != 0.
- *   4. Watcher-only fields (seen_*, warn_*) are touched by the watcher
- *      thread only.
+ *   4. Watcher-only fields (seen_*, warn_*, excess_*, probe_ms) are touched
+ *      by the watcher thread only (and by peers_open before it starts).
+ *   5. listener_id names the listener whose pipes listener_closed counts;
+ *      it is 0 while a restart is under way or has failed.
  */
 #ifndef HANSA_NET_PEERS_INTERNAL_H
 #define HANSA_NET_PEERS_INTERNAL_H
@@ -85,10 +88,15 @@ struct peers {
     char chain_id[HANSA_CHAIN_ID_LEN_MAX + 1];
     char listen_url[NODE_CONFIG_URL_BYTES_MAX];
 
+    struct node_config *cfg; /* heap copy: TLS files and the listen address,
+                                for listener restarts and probes */
     nng_socket pull;
-    nng_listener listener;
-    bool pull_open, listener_open;
-    uint16_t port;
+    bool pull_open;
+    atomic_uint listener_id;              /* the current listener, 0 = none */
+    atomic_uint_fast64_t listener_closed; /* its pipes closed (REM_POST) */
+    atomic_uint_fast64_t failures_base;   /* failed handshakes of earlier listeners */
+    atomic_bool check_requested;          /* peers_listener_request_check */
+    uint16_t port;                        /* bound at open; restarts keep it */
 
     struct peers_link *links;
     size_t n_links;
@@ -119,6 +127,9 @@ struct peers {
     /* Watcher only: last reported totals and times per warning kind. */
     uint64_t warn_total[PEERS_WARN_COUNT];
     uint64_t warn_ms[PEERS_WARN_COUNT];
+    /* Watcher only: the listener check of peers_listen.c. */
+    int64_t excess_base, excess_prev; /* listener errors not matched by closes */
+    uint64_t probe_ms;                /* last probe or restart attempt, 0 = none */
 };
 
 /* Milliseconds on CLOCK_MONOTONIC. */
@@ -127,9 +138,31 @@ uint64_t peers_now_ms(void);
  * on the conds of struct peers (created with CLOCK_MONOTONIC). */
 struct timespec peers_deadline_after(uint32_t timeout_ms);
 
-/* Failed inbound connections (TLS handshakes, SP negotiation) so far,
- * from nng's statistics of the listener; 0 when nng keeps none. */
-uint64_t peers_listener_failures(struct peers *p);
+/* ---- peers_listen.c: the pull listener -------------------------------------- */
+
+/* A probe of the listener waits this long for its pipe to reach the socket
+ * (a TLS handshake takes ~40 ms here; 5 s leaves room for a loaded host),
+ * and probes or restarts happen at most this often. */
+#define PEERS_PROBE_TIMEOUT_MS 5000u
+#define PEERS_PROBE_PERIOD_MS  5000u
+
+/* Create and start a listener on url for p->pull (TLS auth REQUIRED,
+ * RECVMAXSZ) and make it the current one. */
+hansa_err peers_listener_open(struct peers *p, const char *url, char *why, size_t why_len);
+/* Failed inbound handshakes so far, across listener restarts, from nng's
+ * statistics (root: a snapshot, or NULL to take one). */
+uint64_t peers_listener_failures(struct peers *p, nng_stat *root);
+/* Dial the listener as a peer would; true if its pipe reached the socket
+ * within PEERS_PROBE_TIMEOUT_MS (or the links are closing). Blocks. */
+bool peers_listener_probe(struct peers *p);
+/* Close the current listener and listen again on the same address. */
+hansa_err peers_listener_restart(struct peers *p);
+/* Have the watcher probe the listener on its next tick (and restart it if
+ * it is dead), whatever the counters say. For tests. */
+void peers_listener_request_check(struct peers *p);
+/* The watcher's check: probe on an unexplained failed negotiation, or when
+ * requested; restart a listener that no longer accepts. */
+void peers_listener_check(struct peers *p, nng_stat *root, uint64_t now_ms);
 
 /* The watcher thread's body; arg is the struct peers. */
 void *peers_watch_main(void *arg);

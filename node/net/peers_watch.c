@@ -11,6 +11,9 @@
  *   PEER-UNREACHABLE     a peer without a connection for 10 s (then every
  *                        minute while it lasts)
  *   PEER-INBOUND-REJECT  inbound connections failed their handshake
+ *   PEER-LISTEN-STUCK, PEER-LISTEN-RESTART, PEER-LISTEN-FAIL
+ *                        the listener stopped accepting and was restarted
+ *                        (peers_listen.c)
  *   PEER-DROP-SEND, PEER-DROP-FULL, PEER-MALFORMED, PEER-WRONG-CHAIN,
  *   PEER-UNKNOWN-SENDER, PEER-ENCODE-FAIL  counted drops
  * Each warning kind is logged at most once per PEERS_WARN_PERIOD_MS with
@@ -55,38 +58,6 @@ static const struct warn_kind warn_kinds[PEERS_WARN_COUNT] = {
     [PEERS_WARN_ENCODE] = {"PEER-ENCODE-FAIL",
                            "outbound messages not sent: too large to encode or out of memory"},
 };
-
-/* Counters of the listener that only a failed negotiation moves: "auth"
- * (NNG_ECRYPTO, NNG_EPEERAUTH: the TLS handshake), "proto" (the SP header)
- * and "timeout" (the 10 s negotiation limit). nng also bumps the listener's
- * counters for errors of established pipes (nni_pipe_bump_error): a peer
- * hanging up counts as "other" or "disconnect", an oversized message as
- * "other"; those are left out. Measured on 1.5.2: a client certificate of
- * another CA moves "auth" by one per attempt. */
-static const char *const failure_stats[] = {"auth", "proto", "timeout"};
-
-static uint64_t sum_failures(nng_stat *endpoint)
-{
-    uint64_t n = 0;
-    if (endpoint == NULL)
-        return 0;
-    for (size_t i = 0; i < sizeof failure_stats / sizeof failure_stats[0]; i++) {
-        nng_stat *s = nng_stat_find(endpoint, failure_stats[i]);
-        if (s != NULL && nng_stat_type(s) == NNG_STAT_COUNTER)
-            n += nng_stat_value(s);
-    }
-    return n;
-}
-
-uint64_t peers_listener_failures(struct peers *p)
-{
-    nng_stat *root = NULL;
-    if (!p->listener_open || nng_stats_get(&root) != 0)
-        return 0;
-    uint64_t n = sum_failures(nng_stat_find_listener(root, p->listener));
-    nng_stats_free(root);
-    return n;
-}
 
 /* Log a counter that moved since its last line, at most once a period. */
 static void warn_counter(struct peers *p, enum peers_warn_kind k, uint64_t total, uint64_t now_ms,
@@ -153,9 +124,9 @@ static void watch_tick(struct peers *p, bool force)
     for (size_t i = 0; i < p->n_links; i++)
         if (p->links[i].dialer_open)
             watch_link(&p->links[i], now_ms);
-    uint64_t inbound_failed = root != NULL && p->listener_open
-                                  ? sum_failures(nng_stat_find_listener(root, p->listener))
-                                  : 0;
+    uint64_t inbound_failed = peers_listener_failures(p, root);
+    if (!force) /* not on the way out: the links are closing */
+        peers_listener_check(p, root, now_ms);
     if (root != NULL)
         nng_stats_free(root);
 

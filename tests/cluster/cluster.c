@@ -40,6 +40,36 @@ void cluster_init(struct cluster *c, int n, const char *chain)
     load_key(c, "CUS-0001", &c->regulator);
 }
 
+void cluster_config_set(struct cluster *c, int i, const char *key, const char *value)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/node%d/config.ini", c->net, i);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot read %s", path);
+    static char text[65536], out[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    size_t o = 0, klen = strlen(key);
+    bool done = false;
+    for (char *line = text; *line;) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (!done && strncmp(line, key, klen) == 0 && line[klen] == ' ' && line[klen + 1] == '=') {
+            o += (size_t)snprintf(out + o, sizeof out - o, "%s = %s\n", key, value);
+            done = true;
+        } else {
+            o += (size_t)snprintf(out + o, sizeof out - o, "%.*s\n", (int)len, line);
+        }
+        line += len + (end ? 1 : 0);
+    }
+    cr_assert(done, "%s has no key %s", path, key);
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(out, 1, o, f), o);
+    fclose(f);
+}
+
 void cluster_start(struct cluster *c, int i)
 {
     char home[400], log[400];

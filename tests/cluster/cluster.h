@@ -38,6 +38,9 @@ void cluster_init(struct cluster *c, int n, const char *chain);
 /* Stop everything; remove the temp dir when keep is false. */
 void cluster_fini(struct cluster *c, bool keep);
 
+/* Set key = value in section [section] of node i's config.ini (before
+ * starting it). */
+void cluster_config_set(struct cluster *c, int i, const char *key, const char *value);
 void cluster_start(struct cluster *c, int i);
 void cluster_kill(struct cluster *c, int i); /* SIGKILL and reap */
 void cluster_stop(struct cluster *c, int i); /* SIGTERM, expect exit 0 */

@@ -64,6 +64,12 @@ static void testnet(void)
 
 static void start(struct proc *p)
 {
+    if (getenv("HANSA_IT_DEBUG")) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "sed -i 's/^log_level = info/log_level = debug/' %s/config.ini",
+                 home);
+        cr_assert_eq(system(cmd), 0);
+    }
     char log[300];
     snprintf(log, sizeof log, "%s/node0.log", dir);
     char *argv[] = {HANSA_BIN_DIR "/hansad", "start", "--home", home, NULL};
@@ -239,7 +245,7 @@ Test(single_node, survives_sigkill_mid_stream_without_losing_a_committed_tx, .ti
     struct proc node;
     start(&node);
     struct tc *c = NULL;
-    cr_assert_eq(tc_open(api_url, NULL, NULL, 10000, &c), HANSA_OK);
+    cr_assert_eq(tc_open(api_url, NULL, NULL, 30000, &c), HANSA_OK);
     cr_assert(proc_wait_until(status_ok, c, 30000), "node did not start; see %s", node.log_path);
 
     /* Phase 1: stream, and note what the node acknowledges as committed. */
@@ -260,7 +266,7 @@ Test(single_node, survives_sigkill_mid_stream_without_losing_a_committed_tx, .ti
 
     /* Phase 2: restart; everything acknowledged is still there, unchanged. */
     start(&node);
-    cr_assert_eq(tc_open(api_url, NULL, NULL, 10000, &c), HANSA_OK);
+    cr_assert_eq(tc_open(api_url, NULL, NULL, 30000, &c), HANSA_OK);
     cr_assert(proc_wait_until(status_ok, c, 30000), "node did not restart; see %s", node.log_path);
     for (int i = 0; i < N_TXS; i++) {
         uint64_t h;

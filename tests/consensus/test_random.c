@@ -152,6 +152,30 @@ static void check_signed(struct run *r, const struct signed_msg *m)
     r->signed_msgs[r->n_signed++] = *m;
 }
 
+/* A proposal or vote the core asks to sign: check it, feed votes back. */
+static void carry_out_signed(struct run *r, const struct cs_action *a)
+{
+    if (a->kind == CS_ACT_PROPOSE) {
+        trace_bytes(r, &a->propose, sizeof(a->propose));
+        struct signed_msg m = {
+            {a->propose.height, a->propose.round, 1}, a->propose.valid_round, {.nil = false}};
+        memcpy(m.value.hash, a->propose.hash, CS_HASH_BYTES);
+        check_signed(r, &m);
+        return;
+    }
+    trace_bytes(r, &a->vote, sizeof(a->vote));
+    struct signed_msg m = {
+        {a->vote.height, a->vote.round, a->vote.type == CS_PREVOTE ? 2 : 3}, 0, a->vote.value};
+    check_signed(r, &m);
+    struct cs_event ev = {.kind = CS_EV_VOTE}; /* fed back, as the shell does */
+    ev.vote.type = a->vote.type;
+    ev.vote.height = a->vote.height;
+    ev.vote.round = a->vote.round;
+    ev.vote.value = a->vote.value;
+    ev.vote.validator = r->self;
+    inbox_push(r, &ev);
+}
+
 static void carry_out(struct run *r, const struct cs_actions *out)
 {
     cr_assert(out->n <= CS_ACTIONS_MAX);
@@ -171,32 +195,10 @@ static void carry_out(struct run *r, const struct cs_actions *out)
             ev.persisted_seq = a->persist.seq;
             inbox_push(r, &ev);
             break;
-        case CS_ACT_PROPOSE: {
-            trace_bytes(r, &a->propose, sizeof(a->propose));
-            struct signed_msg m = {
-                {a->propose.height, a->propose.round, 1}, a->propose.valid_round, {.nil = false}};
-            memcpy(m.value.hash, a->propose.hash, CS_HASH_BYTES);
-            check_signed(r, &m);
+        case CS_ACT_PROPOSE:
+        case CS_ACT_VOTE:
+            carry_out_signed(r, a);
             break;
-        }
-        case CS_ACT_VOTE: {
-            trace_bytes(r, &a->vote, sizeof(a->vote));
-            struct signed_msg m = {
-                {a->vote.height, a->vote.round, a->vote.type == CS_PREVOTE ? 2 : 3},
-                0,
-                a->vote.value};
-            check_signed(r, &m);
-            if (r->n_inbox < INBOX_MAX) { /* fed back, as the shell does */
-                ev.kind = CS_EV_VOTE;
-                ev.vote.type = a->vote.type;
-                ev.vote.height = a->vote.height;
-                ev.vote.round = a->vote.round;
-                ev.vote.value = a->vote.value;
-                ev.vote.validator = r->self;
-                inbox_push(r, &ev);
-            }
-            break;
-        }
         case CS_ACT_SCHEDULE_TIMEOUT:
             trace_bytes(r, &a->timeout, sizeof(a->timeout));
             if (below(r, 4) != 0) { /* most timeouts fire, some are lost */

@@ -1,6 +1,7 @@
 /*
  * What keeps the core safe around others' faults and its own crashes:
- * equivocation is reported and counted once, nothing is signed before the
+ * equivocation is reported once and counted once per value (up to a
+ * bound), nothing is signed before the
  * state covering it is persisted, an observer signs nothing, and a core
  * restarted from its durable state never signs a conflicting message.
  * Four validators, height 1: proposer(1, r) = (1 + r) % 4.
@@ -10,9 +11,10 @@
 
 #include <criterion/criterion.h>
 
+#include "consensus_internal.h" /* CS_VOTE_VALUES_MAX */
 #include "timeline.h"
 
-Test(consensus_evidence, two_prevotes_of_one_validator_are_reported_once_and_counted_once)
+Test(consensus_evidence, two_prevotes_of_one_validator_are_reported_once)
 {
     struct tl t;
     tl_open(&t, 4, 0, 1);
@@ -25,14 +27,50 @@ Test(consensus_evidence, two_prevotes_of_one_validator_are_reported_once_and_cou
     cr_assert_eq(e->evidence.len_a, strlen("PV|1|0|2|A"));
     cr_assert_eq(e->evidence.len_b, strlen("PV|1|0|2|-"));
     cr_assert_str_eq(tl_prevote(&t, 1, 0, 2, 'B'), "", "reported once");
-    /* Validator 2 counts for A only: two more nil prevotes are two, not a
-     * nil quorum (line 44 would precommit nil). */
-    cr_assert_str_eq(tl_prevote(&t, 1, 0, 1, 0), "");
-    cr_assert_str_eq(tl_prevote(&t, 1, 0, 3, 0), "timeout(h1 r0 prevote 600ms)");
+    cr_assert_str_eq(tl_precommit(&t, 1, 0, 2, 'B'), "", "one vote of another type is no evidence");
+    cr_assert_str_eq(tl_prevote(&t, 1, 1, 2, 'B'), "", "nor one of another round");
     tl_close(&t);
 }
 
-Test(consensus_evidence, two_precommits_of_one_validator_are_reported_and_counted_once)
+Test(consensus_evidence, an_equivocator_counts_once_toward_anything)
+{
+    struct tl t;
+    tl_open(&t, 4, 0, 1);
+    tl_start(&t);
+    tl_proposal(&t, 1, 0, -1, 'A', true);
+    tl_prevote(&t, 1, 0, 2, 'B');
+    tl_prevote(&t, 1, 0, 2, 'C');
+    cr_assert_str_eq(tl_prevote(&t, 1, 0, 1, 0), "", "two validators, not three: no line 34");
+    cr_assert_str_eq(tl_prevote(&t, 1, 1, 2, 'B'), "");
+    cr_assert_str_eq(tl_prevote(&t, 1, 1, 2, 0), "evidence(v2: PV|1|1|2|B / PV|1|1|2|-)",
+                     "one sender of round 1, not two: no skip (line 55)");
+    tl_close(&t);
+}
+
+Test(consensus_evidence, an_equivocators_later_vote_counts_toward_its_own_value)
+{
+    /* The paper counts every message received: validator 0 here first got
+     * validator 2's nil prevote, while 3 got its prevote for A, saw a polka
+     * and locked. Once 2's prevote for A is relayed here, this core must see
+     * that polka too, or it could never accept A again (line 28) and the
+     * network would stall with 3 locked. */
+    struct tl t;
+    tl_open(&t, 4, 0, 1);
+    tl_start(&t);
+    tl_timeout(&t, 1, 0, CS_STEP_PROPOSE);
+    cr_assert_str_eq(tl_persisted(&t, 1), "prevote(h1 r0 nil)");
+    tl_proposal(&t, 1, 0, -1, 'A', true);
+    tl_prevote(&t, 1, 0, 2, 0);
+    tl_prevote(&t, 1, 0, 1, 'A');
+    cr_assert_str_eq(tl_prevote(&t, 1, 0, 3, 'A'), "timeout(h1 r0 prevote 600ms)");
+    cr_assert_str_eq(tl_prevote(&t, 1, 0, 2, 'A'),
+                     "evidence(v2: PV|1|0|2|- / PV|1|0|2|A); "
+                     "persist#2{h1 r0 precommit lock0:A valid0:A}",
+                     "three prevotes for A: a polka (line 36)");
+    tl_close(&t);
+}
+
+Test(consensus_evidence, an_equivocators_precommits_count_toward_each_value)
 {
     struct tl t;
     tl_open(&t, 4, 0, 1);
@@ -40,11 +78,31 @@ Test(consensus_evidence, two_precommits_of_one_validator_are_reported_and_counte
     tl_proposal(&t, 1, 0, -1, 'A', true);
     tl_precommit(&t, 1, 0, 3, 0);
     cr_assert_str_eq(tl_precommit(&t, 1, 0, 3, 'A'), "evidence(v3: PC|1|0|3|- / PC|1|0|3|A)");
-    tl_precommit(&t, 1, 0, 1, 'A');
-    cr_assert_str_eq(tl_precommit(&t, 1, 0, 2, 'A'), "timeout(h1 r0 precommit 700ms)",
-                     "A has two precommits: 3's second one does not count");
-    cr_assert_str_eq(tl_precommit(&t, 1, 0, 0, 'A'),
-                     "decide(h1 r0 A by 0 1 2); timeout(h2 r0 propose 1000ms)");
+    cr_assert_str_eq(tl_precommit(&t, 1, 0, 1, 'A'), "");
+    cr_assert_str_eq(tl_precommit(&t, 1, 0, 2, 'A'),
+                     "decide(h1 r0 A by 1 2 3); timeout(h2 r0 propose 1000ms)",
+                     "the commit holds 3's precommit for A, not its nil one");
+    tl_close(&t);
+}
+
+Test(consensus_evidence, an_equivocator_is_counted_for_a_bounded_number_of_values)
+{
+    struct tl t;
+    tl_open(&t, 4, 0, 1);
+    tl_start(&t);
+    tl_proposal(&t, 1, 0, -1, 'A', true);
+    cr_assert_str_eq(tl_persisted(&t, 1), "prevote(h1 r0 A)");
+    /* Validator 2 signs CS_VOTE_VALUES_MAX other values first: its prevote
+     * for A is one too many to keep. */
+    const char others[] = {'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I'};
+    _Static_assert(sizeof(others) >= CS_VOTE_VALUES_MAX, "enough other values");
+    for (uint32_t i = 0; i < CS_VOTE_VALUES_MAX; i++)
+        tl_prevote(&t, 1, 0, 2, others[i]);
+    cr_assert_str_eq(tl_prevote(&t, 1, 0, 2, 'A'), "");
+    cr_assert_str_eq(tl_prevote(&t, 1, 0, 0, 'A'), "");
+    cr_assert_str_eq(tl_prevote(&t, 1, 0, 1, 'A'), "timeout(h1 r0 prevote 600ms)",
+                     "A has two prevotes kept (0, 1), not three");
+    cr_assert_str_eq(tl_prevote(&t, 1, 0, 3, 'A'), "persist#2{h1 r0 precommit lock0:A valid0:A}");
     tl_close(&t);
 }
 
@@ -159,9 +217,9 @@ Test(consensus_restart, after_prevoting_it_resumes_without_prevoting_again)
     tl_close(&t); /* crash: the prevote may or may not have left */
 
     tl_open_at(&t, 4, 0, &d);
-    cr_assert_str_eq(tl_start(&t), "timeout(h1 r0 prevote 600ms)",
-                     "no vote: round 0's prevote is done; the prevotes it counted are lost, "
-                     "so the timer of its step starts now");
+    cr_assert_str_eq(tl_start(&t), "timeout(h1 r0 precommit 700ms)",
+                     "no vote: round 0's prevote is done; the votes it counted are lost, "
+                     "so the round ends on a timer unless it ends sooner");
     cr_assert_str_eq(tl_proposal(&t, 1, 0, -1, 'B', true), "",
                      "the proposer equivocates: no second prevote");
     cr_assert_str_eq(tl_timeout(&t, 1, 0, CS_STEP_PROPOSE), "", "no nil prevote either");
@@ -169,8 +227,8 @@ Test(consensus_restart, after_prevoting_it_resumes_without_prevoting_again)
      * crash); precommitting B is a new position, so it is allowed. */
     tl_prevote(&t, 1, 0, 1, 'B');
     tl_prevote(&t, 1, 0, 2, 'B');
-    cr_assert_str_eq(tl_prevote(&t, 1, 0, 3, 'B'), "persist#1{h1 r0 precommit lock0:B valid0:B}",
-                     "line 34 counts as fired already");
+    cr_assert_str_eq(tl_prevote(&t, 1, 0, 3, 'B'),
+                     "timeout(h1 r0 prevote 600ms); persist#1{h1 r0 precommit lock0:B valid0:B}");
     tl_close(&t);
 }
 
@@ -225,15 +283,19 @@ Test(consensus_restart, a_validator_at_step_propose_resumes_its_round_with_its_t
     tl_close(&t);
 }
 
-Test(consensus_restart, a_restarted_validator_whose_votes_never_come_back_moves_on)
+Test(consensus_restart, a_restarted_validator_ends_its_round_without_signing_more_in_it)
 {
-    /* The whole network restarted: nobody re-sends round 0's prevotes. */
+    /* The whole network restarted: nobody re-sends round 0's other votes.
+     * The core leaves round 0 on timeoutPrecommit with nothing more signed
+     * there, so its prevote stays the message its shell re-sends. */
     struct cs_durable d = tl_state(1, 0, CS_STEP_PREVOTE, -1, 0, -1, 0);
     struct tl t;
     tl_open_at(&t, 4, 0, &d);
-    cr_assert_str_eq(tl_start(&t), "timeout(h1 r0 prevote 600ms)");
-    cr_assert_str_eq(tl_timeout(&t, 1, 0, CS_STEP_PREVOTE),
-                     "persist#1{h1 r0 precommit lock- valid-}");
-    cr_assert_str_eq(tl_persisted(&t, 1), "precommit(h1 r0 nil)");
+    cr_assert_str_eq(tl_start(&t), "timeout(h1 r0 precommit 700ms)");
+    tl_precommit(&t, 1, 0, 1, 0);
+    tl_precommit(&t, 1, 0, 2, 0);
+    cr_assert_str_eq(tl_precommit(&t, 1, 0, 3, 0), "", "line 47 counts as fired already");
+    cr_assert_str_eq(tl_timeout(&t, 1, 0, CS_STEP_PRECOMMIT), "timeout(h1 r1 propose 1500ms)");
+    cr_assert_str_eq(tl_durable(&t), "h1 r1 propose lock- valid-");
     tl_close(&t);
 }

@@ -107,8 +107,6 @@ Test(bench, tls_link_messages_per_second)
     printf("bench_peers: %.0f messages/s (%zu-byte messages, tls+tcp, 127.0.0.1)\n", rate,
            wire_bytes);
 
-    peers_close(b);
-    peers_close(a);
-    free(ca);
-    free(cb);
+    pf_close(b);
+    pf_close(a);
 }

@@ -19,6 +19,24 @@
 
 static char dir[128];
 
+/* What a test opened, for pf_teardown. */
+#define PF_OPEN_MAX 16
+static struct peers *open_peers[PF_OPEN_MAX];
+static struct node_config *configs[PF_OPEN_MAX];
+static nng_socket raw_sockets[PF_OPEN_MAX];
+static size_t n_raw;
+
+static void remember(void **slots, void *ptr)
+{
+    for (size_t i = 0; i < PF_OPEN_MAX; i++) {
+        if (slots[i] == NULL) {
+            slots[i] = ptr;
+            return;
+        }
+    }
+    cr_assert_fail("fixture: more than %d open objects", PF_OPEN_MAX);
+}
+
 static void pf_path(char *out, size_t len, const char *ca, const char *name, const char *ext)
 {
     char file[96];
@@ -61,7 +79,21 @@ void pf_setup(void)
 
 void pf_teardown(void)
 {
+    for (size_t i = 0; i < PF_OPEN_MAX; i++) {
+        peers_close(open_peers[i]);
+        free(configs[i]);
+    }
+    for (size_t i = 0; i < n_raw; i++)
+        nng_close(raw_sockets[i]);
     td_remove(dir);
+}
+
+void pf_close(struct peers *p)
+{
+    for (size_t i = 0; i < PF_OPEN_MAX; i++)
+        if (open_peers[i] == p)
+            open_peers[i] = NULL;
+    peers_close(p);
 }
 
 uint16_t pf_free_port(void)
@@ -89,6 +121,7 @@ struct node_config *pf_config(const char *id, const char *ca, uint16_t port, siz
 {
     struct node_config *c = malloc(sizeof *c);
     cr_assert(c != NULL);
+    remember((void **)configs, c);
     node_config_init(c);
     snprintf(c->node_id, sizeof c->node_id, "%s", id);
     snprintf(c->chain_id, sizeof c->chain_id, "%s", PF_CHAIN);
@@ -112,6 +145,7 @@ struct peers *pf_open(const struct node_config *cfg, size_t queue_max)
     hansa_err err = peers_open(cfg, queue_max, &p, why, sizeof why);
     cr_assert_eq(err, HANSA_OK, "peers_open %s: %s: %s", cfg->node_id, hansa_strerror(err), why);
     cr_assert(p != NULL);
+    remember((void **)open_peers, p);
     return p;
 }
 
@@ -146,6 +180,8 @@ nng_socket pf_raw_dial(const struct node_config *cfg, const char *server_name, u
     char url[64], why[512] = "";
     snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%u", (unsigned)port);
     cr_assert_eq(nng_push0_open(&s), 0);
+    cr_assert(n_raw < PF_OPEN_MAX);
+    raw_sockets[n_raw++] = s;
     cr_assert_eq(nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 10000), 0);
     cr_assert_eq(nng_dialer_create(&d, s, url), 0);
     cr_assert_eq(nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, 50), 0);

@@ -21,6 +21,9 @@
 /* Create the PKI under a new temp dir: CA "good" with certificates A, B, C
  * and "mallory"; CA "other" with a certificate B. */
 void pf_setup(void);
+/* Close every peers and raw socket still open and free every config (a
+ * failed assertion skips the rest of a test, not its .fini), then remove
+ * the temp dir. */
 void pf_teardown(void);
 
 /* A free TCP port on 127.0.0.1 (bound, read and released). */
@@ -28,12 +31,13 @@ uint16_t pf_free_port(void);
 
 /* A heap config for node id listening on port, trusting the good CA and
  * presenting the certificate of id issued by ca ("good" or "other"); peers
- * are given as n pairs of id and port. Free with free(). */
+ * are given as n pairs of id and port. Freed by pf_teardown. */
 struct node_config *pf_config(const char *id, const char *ca, uint16_t port, size_t n,
                               const char *const peer_ids[], const uint16_t peer_ports[]);
 
-/* Open with queue_max; asserts. */
+/* Open with queue_max; asserts. Closed by pf_close or pf_teardown. */
 struct peers *pf_open(const struct node_config *cfg, size_t queue_max);
+void pf_close(struct peers *p);
 
 /* A PeerStatus message whose committed_height is seq and round is tag. */
 void pf_status(Hansa__ConsensusMessage *m, Hansa__PeerStatus *st, uint64_t seq, uint32_t tag);
@@ -43,7 +47,8 @@ void pf_status(Hansa__ConsensusMessage *m, Hansa__PeerStatus *st, uint64_t seq, 
 uint64_t pf_expect_status(struct peers *p, const char *sender, uint32_t *tag, uint32_t timeout_ms);
 
 /* A raw push0 socket dialing 127.0.0.1:port with the TLS client config of
- * cfg (its certificate, expecting server_name). Sends block up to 10 s. */
+ * cfg (its certificate, expecting server_name). Sends block up to 10 s.
+ * Closed by pf_teardown. */
 nng_socket pf_raw_dial(const struct node_config *cfg, const char *server_name, uint16_t port);
 /* Send len bytes on a raw socket; asserts that nng accepted them. */
 void pf_raw_send(nng_socket s, const void *buf, size_t len);

@@ -17,7 +17,9 @@
 #include <criterion/criterion.h>
 
 #include "peers_fixture.h"
+#include "peers_internal.h"
 #include "testdir.h"
+#include "tls.h"
 
 #define WAIT_MS 10000u
 
@@ -49,6 +51,13 @@ static bool handshakes_failed_at_least(struct peers *p, void *arg)
     struct peers_inbound_stats s;
     peers_inbound_stats(p, &s);
     return s.handshakes_failed >= *(const uint64_t *)arg;
+}
+
+static bool accepted_at_least(struct peers *p, void *arg)
+{
+    struct peers_inbound_stats s;
+    peers_inbound_stats(p, &s);
+    return s.accepted >= *(const uint64_t *)arg;
 }
 
 static bool handled_at_least(struct peers *p, void *arg)
@@ -145,8 +154,7 @@ Test(peers, three_nodes_receive_exactly_their_broadcasts_and_unicasts_in_order_p
             s.send_dropped + s.recv_dropped + s.malformed + s.wrong_chain + s.unknown_sender, 0);
     }
     for (int i = 0; i < 3; i++) {
-        peers_close(p[i]);
-        free(cfg[i]);
+        pf_close(p[i]);
     }
 }
 
@@ -194,10 +202,7 @@ Test(peers, drops_and_counts_wrong_chain_unknown_sender_and_malformed_messages, 
     cr_assert_eq(s.received, 1);
     cr_assert_eq(s.recv_dropped, 0);
 
-    nng_close(raw);
-    peers_close(a);
-    free(ca);
-    free(cb);
+    pf_close(a);
 }
 
 Test(peers, oversized_message_drops_the_connection_and_the_receiver_keeps_working, .timeout = 60)
@@ -251,10 +256,7 @@ Test(peers, oversized_message_drops_the_connection_and_the_receiver_keeps_workin
     peers_inbound_stats(a, &in);
     cr_assert_geq(in.accepted, 2);
 
-    nng_close(raw);
-    peers_close(a);
-    free(ca);
-    free(cb);
+    pf_close(a);
 }
 
 /* ---- a certificate of another CA ------------------------------------------ */
@@ -310,15 +312,34 @@ Test(peers, dialer_with_certificate_of_another_ca_never_delivers_and_good_peers_
     peers_inbound_stats(a, &in);
     cr_assert_eq(in.accepted, 1); /* C only */
 
-    peers_close(c);
-    peers_close(m);
-    peers_close(a);
-    free(ca);
-    free(cc);
-    free(cm);
+    pf_close(c);
+    pf_close(m);
+    pf_close(a);
 }
 
 /* ---- restart -------------------------------------------------------------- */
+
+/* Send statuses seq, seq+1, ... from `from` to `to_id` until `to` receives
+ * one from `from_id` (what is in flight across a reconnect may be lost);
+ * at most 40 tries of 500 ms. */
+static bool send_until_received(struct peers *from, const char *to_id, struct peers *to,
+                                const char *from_id, uint64_t seq)
+{
+    for (int tries = 0; tries < 40; tries++, seq++) {
+        Hansa__ConsensusMessage msg;
+        Hansa__PeerStatus st;
+        pf_status(&msg, &st, seq, 0);
+        hansa_err err = peers_send(from, to_id, &msg);
+        cr_assert(err == HANSA_OK || err == HANSA_EBUSY, "%s", hansa_strerror(err));
+        Hansa__ConsensusMessage *m = peers_next(to, 500);
+        if (m != NULL) {
+            cr_assert_str_eq(m->sender, from_id);
+            wire_free(m);
+            return true;
+        }
+    }
+    return false;
+}
 
 Test(peers, restarted_peer_receives_again_after_reconnect, .timeout = 60)
 {
@@ -335,34 +356,103 @@ Test(peers, restarted_peer_receives_again_after_reconnect, .timeout = 60)
     cr_assert_eq(peers_send(a, "B", &msg), HANSA_OK);
     cr_assert_eq(pf_expect_status(b, "A", NULL, WAIT_MS), 1);
 
-    peers_close(b);
+    pf_close(b);
     cr_assert(peers_wait_until(a, peer_down, "B", WAIT_MS), "A did not notice B going away");
     b = pf_open(cb, 64); /* same port */
     cr_assert_eq(peers_bound_port(b), pb);
 
     /* What was in flight at the restart may be lost: send until B hears. */
-    uint64_t got = 0;
-    for (uint64_t seq = 2; seq < 40 && got == 0; seq++) {
-        pf_status(&msg, &st, seq, 0);
-        hansa_err err = peers_send(a, "B", &msg);
-        cr_assert(err == HANSA_OK || err == HANSA_EBUSY, "%s", hansa_strerror(err));
-        Hansa__ConsensusMessage *m = peers_next(b, 500);
-        if (m != NULL) {
-            cr_assert_str_eq(m->sender, "A");
-            got = m->status->committed_height;
-            wire_free(m);
-        }
-    }
-    cr_assert(got >= 2, "the restarted peer received nothing");
-    /* And the restarted node's own dialer reaches A. */
-    pf_status(&msg, &st, 7, 0);
-    cr_assert_eq(peers_send(b, "A", &msg), HANSA_OK);
-    cr_assert_eq(pf_expect_status(a, "B", NULL, WAIT_MS), 7);
+    cr_assert(send_until_received(a, "B", b, "A", 2), "the restarted peer received nothing");
+    /* And the restarted node's own dialer reaches A. Its first dial may
+     * have hit A's listener mid-negotiation when the old B closed, which
+     * can stop nng 1.5.2's accept loop: the watcher then restarts the
+     * listener (peers_listen.c), so allow for that. */
+    cr_assert(send_until_received(b, "A", a, "B", 100), "A never heard from the restarted B");
 
-    peers_close(b);
-    peers_close(a);
-    free(ca);
-    free(cb);
+    pf_close(b);
+    pf_close(a);
+}
+
+/* ---- the listener's repair (peers_listen.c) ------------------------------- */
+
+static unsigned listener_of(struct peers *p)
+{
+    return atomic_load(&p->listener_id);
+}
+
+Test(peers, listener_that_stops_accepting_is_restarted_and_peers_deliver_again, .timeout = 60)
+{
+    uint16_t pa = pf_free_port(), pb = pf_free_port();
+    const char *peer_a[] = {"A"}, *peer_b[] = {"B"};
+    struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
+    struct node_config *cb = pf_config("B", "good", pb, 1, peer_a, &pa);
+    struct peers *a = pf_open(ca, 64);
+    struct peers *b = pf_open(cb, 64);
+    cr_assert(send_until_received(b, "A", a, "B", 1));
+
+    /* Take A's listener away under it, as nng 1.5.2's fault does in effect
+     * (there it stays open but never accepts again; that state comes only
+     * from a timing window, about 1 in 12 to 1 in 60 peer restarts here). */
+    unsigned dead = listener_of(a);
+    nng_listener l = NNG_LISTENER_INITIALIZER;
+    l.id = dead;
+    cr_assert_eq(nng_listener_close(l), 0);
+    peers_listener_request_check(a);
+
+    /* The watcher's probe finds nobody accepting and listens again on the
+     * same port; B's dialer gets back in. */
+    cr_assert(send_until_received(b, "A", a, "B", 2), "A stayed deaf");
+    cr_assert_neq(listener_of(a), 0);
+    cr_assert_neq(listener_of(a), dead);
+    cr_assert_eq(peers_bound_port(a), pa);
+}
+
+Test(peers, member_hanging_up_during_negotiation_is_probed_and_the_listener_kept, .timeout = 60)
+{
+    uint16_t pa = pf_free_port(), pb = pf_free_port();
+    const char *peer_a[] = {"A"}, *peer_b[] = {"B"};
+    struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
+    struct node_config *cb = pf_config("B", "good", pb, 1, peer_a, &pa);
+    struct peers *a = pf_open(ca, 64);
+    unsigned before = listener_of(a);
+
+    /* A member completes the TLS handshake, reads A's SP header and hangs
+     * up without sending its own: a failed negotiation counted as "other"
+     * with no pipe to match it, which is how the fatal case looks too. */
+    char url[64], why[512] = "";
+    snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%u", (unsigned)pa);
+    nng_stream_dialer *d = NULL;
+    cr_assert_eq(nng_stream_dialer_alloc(&d, url), 0);
+    nng_tls_config *tls = NULL;
+    cr_assert_eq(net_tls_client(cb, "A", &tls, why, sizeof why), HANSA_OK, "%s", why);
+    cr_assert_eq(nng_stream_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls), 0);
+    nng_tls_config_free(tls);
+    nng_aio *aio = NULL;
+    cr_assert_eq(nng_aio_alloc(&aio, NULL, NULL), 0);
+    nng_aio_set_timeout(aio, WAIT_MS);
+    nng_stream_dialer_dial(d, aio);
+    nng_aio_wait(aio);
+    cr_assert_eq(nng_aio_result(aio), 0);
+    nng_stream *s = nng_aio_get_output(aio, 0);
+    uint8_t header[8];
+    nng_iov iov = {.iov_buf = header, .iov_len = sizeof header};
+    cr_assert_eq(nng_aio_set_iov(aio, 1, &iov), 0);
+    nng_stream_recv(s, aio);
+    nng_aio_wait(aio);
+    cr_assert_eq(nng_aio_result(aio), 0);
+    nng_stream_close(s);
+    nng_stream_free(s);
+    nng_aio_free(aio);
+    nng_stream_dialer_free(d);
+
+    /* The watcher probes within a few ticks: the probe's pipe is the first
+     * one A ever accepts. The listener was alive, so it is kept. */
+    uint64_t one = 1;
+    cr_assert(peers_wait_until(a, accepted_at_least, &one, WAIT_MS), "no probe");
+    cr_assert_eq(listener_of(a), before, "a live listener was restarted");
+    struct peers *b = pf_open(cb, 64);
+    cr_assert(send_until_received(b, "A", a, "B", 1));
+    cr_assert_eq(listener_of(a), before);
 }
 
 /* ---- full queues ---------------------------------------------------------- */
@@ -402,13 +492,11 @@ Test(peers, full_inbound_queue_drops_and_counts_without_blocking_the_sender, .ti
     cr_assert_eq(peers_send(a, "B", &msg), HANSA_OK);
     cr_assert_eq(pf_expect_status(b, "A", NULL, WAIT_MS), 101);
 
-    peers_close(b);
-    peers_close(a);
-    free(ca);
-    free(cb);
+    pf_close(b);
+    pf_close(a);
 }
 
-Test(peers, sends_to_an_unreachable_peer_queue_then_drop_and_count, .timeout = 30)
+Test(peers, sends_to_an_unreachable_peer_queue_then_drop_and_count, .timeout = 60)
 {
     uint16_t pa = pf_free_port(), pb = pf_free_port(), pc = pf_free_port();
     const char *ids[] = {"B", "C"};
@@ -440,13 +528,12 @@ Test(peers, sends_to_an_unreachable_peer_queue_then_drop_and_count, .timeout = 3
     cr_assert_eq(s.peers_connected, 0);
     cr_assert_eq(peers_send(a, "nobody", &msg), HANSA_EINVAL);
 
-    peers_close(a);
-    free(ca);
+    pf_close(a);
 }
 
 /* ---- the caller's message, waking, failures to open ---------------------- */
 
-Test(peers, relaying_a_decoded_message_leaves_it_unchanged, .timeout = 30)
+Test(peers, relaying_a_decoded_message_leaves_it_unchanged, .timeout = 60)
 {
     uint16_t pa = pf_free_port(), pb = pf_free_port();
     const char *peer_b[] = {"B"};
@@ -466,8 +553,7 @@ Test(peers, relaying_a_decoded_message_leaves_it_unchanged, .timeout = 30)
     cr_assert_str_eq(m->sender, "C");
     wire_free(m); /* would free A's own strings had they been left in */
 
-    peers_close(a);
-    free(ca);
+    pf_close(a);
     TD_EXPECT_NO_LEAKS();
 }
 
@@ -476,7 +562,7 @@ static void *wait_next(void *arg)
     return peers_next(arg, 30000);
 }
 
-Test(peers, wake_returns_a_waiting_or_the_next_peers_next_at_once, .timeout = 20)
+Test(peers, wake_returns_a_waiting_or_the_next_peers_next_at_once, .timeout = 60)
 {
     uint16_t pa = pf_free_port();
     struct node_config *ca = pf_config("A", "good", pa, 0, NULL, NULL);
@@ -496,11 +582,10 @@ Test(peers, wake_returns_a_waiting_or_the_next_peers_next_at_once, .timeout = 20
     /* Without a wake, a short timeout expires. */
     cr_assert_null(peers_next(a, 50));
 
-    peers_close(a);
-    free(ca);
+    pf_close(a);
 }
 
-Test(peers, open_names_the_address_or_file_at_fault, .timeout = 30)
+Test(peers, open_names_the_address_or_file_at_fault, .timeout = 60)
 {
     uint16_t pa = pf_free_port();
     struct node_config *ca = pf_config("A", "good", pa, 0, NULL, NULL);
@@ -518,7 +603,5 @@ Test(peers, open_names_the_address_or_file_at_fault, .timeout = 30)
     cr_assert(strstr(why, ".missing") != NULL, "%s", why);
     cr_assert_eq(peers_open(ca, 0, &again, why, sizeof why), HANSA_EINVAL);
 
-    peers_close(a);
-    free(ca);
-    free(bad);
+    pf_close(a);
 }

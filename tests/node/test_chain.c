@@ -1,0 +1,202 @@
+/*
+ * chain.c: blocks built here are valid; a tampered header, a short commit
+ * or a bad transaction makes one invalid; evidence of an equivocation is
+ * accepted once, in canonical order, and kept after its block commits.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "chain.h"
+
+#define CHAIN "hansa-chain-1"
+
+static char dir[64];
+static struct store *store;
+static struct genesis_doc g;
+static struct chain c;
+static struct mempool *mp;
+static struct wire_keypair vals[4];
+
+static void setup(void)
+{
+    cr_assert_eq(wire_global_init(), HANSA_OK);
+    strcpy(dir, "/tmp/hansa-chain-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char text[4096], hex[4][65];
+    for (int i = 0; i < 4; i++) {
+        uint8_t seed[32] = {(uint8_t)(i + 1)};
+        wire_keypair_from_seed(&vals[i], seed);
+        wire_hex_encode(vals[i].public_key, 32, hex[i]);
+    }
+    snprintf(text, sizeof text,
+             "{\"chain_id\": \"%s\", \"genesis_time_ms\": 1700000000000, \"parameters\": {},"
+             " \"parties\": [{\"id\": \"ADMIN-1\", \"display_name\": \"Admin\", \"country\":"
+             " \"CN\", \"roles\": [\"ADMIN\"], \"keys\": [\"%s\"]}],"
+             " \"validators\": [{\"id\": \"v0\", \"key\": \"%s\"}, {\"id\": \"v1\", \"key\":"
+             " \"%s\"}, {\"id\": \"v2\", \"key\": \"%s\"}, {\"id\": \"v3\", \"key\": \"%s\"}]}",
+             CHAIN, hex[0], hex[0], hex[1], hex[2], hex[3]);
+    char why[256] = "";
+    cr_assert_eq(genesis_parse(text, strlen(text), "genesis", &g, why, sizeof why), HANSA_OK, "%s",
+                 why);
+    cr_assert_eq(store_open(dir, &store, why, sizeof why), HANSA_OK, "%s", why);
+    struct ledger_genesis lg = genesis_ledger(&g);
+    struct ledger_output out;
+    cr_assert_eq(ledger_genesis(&lg, &out, why, sizeof why), HANSA_OK, "%s", why);
+    cr_assert_eq(store_commit_genesis(store, &out), HANSA_OK);
+    ledger_output_free(&out);
+    cr_assert_eq(chain_open(&c, store, &g, why, sizeof why), HANSA_OK, "%s", why);
+    cr_assert_eq(mempool_open(16, 1 << 20, &mp), HANSA_OK);
+}
+
+static void teardown(void)
+{
+    mempool_close(mp);
+    chain_close(&c);
+    store_close(store);
+    genesis_doc_free(&g);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+TestSuite(chain, .init = setup, .fini = teardown, .timeout = 30);
+
+/* A signed vote of validator i; block_hash NULL = nil. Caller wire_free()s. */
+static Hansa__SignedVote *vote(int i, Hansa__VoteType type, uint64_t height, uint32_t round,
+                               const uint8_t *block_hash)
+{
+    char id[16];
+    snprintf(id, sizeof id, "v%d", i);
+    Hansa__Vote v = HANSA__VOTE__INIT;
+    v.type = type;
+    v.height = height;
+    v.round = round;
+    if (block_hash)
+        v.block_hash = (ProtobufCBinaryData){32, (uint8_t *)block_hash};
+    v.validator = id;
+    v.chain_id = CHAIN;
+    uint8_t *bytes = NULL, sig[64];
+    size_t len = 0;
+    cr_assert_eq(wire_encode(&v.base, HANSA_VOTE_BYTES_MAX, &bytes, &len), HANSA_OK);
+    cr_assert_eq(wire_sign(WIRE_TAG_VOTE, CHAIN, bytes, len, vals[i].secret_key, sig), HANSA_OK);
+    Hansa__SignedVote sv = HANSA__SIGNED_VOTE__INIT;
+    sv.vote = (ProtobufCBinaryData){len, bytes};
+    sv.signature = (ProtobufCBinaryData){64, sig};
+    uint8_t *enc = NULL;
+    size_t enc_len = 0;
+    cr_assert_eq(wire_encode(&sv.base, 4096, &enc, &enc_len), HANSA_OK);
+    Hansa__SignedVote *out = NULL;
+    cr_assert_eq(wire_decode(&hansa__signed_vote__descriptor, enc, enc_len, 4096, WIRE_LENIENT,
+                             (ProtobufCMessage **)&out),
+                 HANSA_OK);
+    free(bytes);
+    free(enc);
+    return out;
+}
+
+/* A commit of the first n validators' precommits for (height, hash). */
+static void commit_of(int n, uint64_t height, const uint8_t hash[32], Hansa__Commit *cm,
+                      Hansa__SignedVote **pcs)
+{
+    hansa__commit__init(cm);
+    for (int i = 0; i < n; i++)
+        pcs[i] = vote(i, HANSA__VOTE_TYPE__VOTE_TYPE_PRECOMMIT, height, 0, hash);
+    cm->height = height;
+    cm->block_hash = (ProtobufCBinaryData){32, (uint8_t *)hash};
+    cm->n_precommits = (size_t)n;
+    cm->precommits = pcs;
+}
+
+static void commit_block(struct chain_block *b)
+{
+    Hansa__Commit cm;
+    Hansa__SignedVote *pcs[4];
+    commit_of(3, b->header->height, b->hash, &cm, pcs);
+    struct ledger_output out;
+    cr_assert_eq(chain_commit(&c, b, &cm, &out), HANSA_OK);
+    ledger_output_free(&out);
+    for (int i = 0; i < 3; i++)
+        wire_free(pcs[i]);
+}
+
+static uint64_t next_time(void)
+{
+    return c.tip_time_ms + 1000;
+}
+
+Test(chain, a_built_block_is_valid_for_its_proposer_only)
+{
+    struct chain_block b;
+    cr_assert_eq(chain_build(&c, "v1", NULL, 0, NULL, 0, next_time(), &b), HANSA_OK);
+    char why[256] = "";
+    cr_assert(chain_validate(&c, &b, "v1", next_time(), mp, why, sizeof why), "%s", why);
+    cr_assert_not(chain_validate(&c, &b, "v2", next_time(), mp, why, sizeof why));
+    cr_assert(strstr(why, "proposer") != NULL, "why: %s", why);
+    cr_assert_not(
+        chain_validate(&c, &b, "v1", b.header->time_ms - CHAIN_FUTURE_MS - 1, mp, why, sizeof why),
+        "a block far ahead of the local clock");
+    chain_block_free(&b);
+}
+
+Test(chain, the_next_block_must_carry_a_commit_of_two_thirds)
+{
+    struct chain_block b1, b2;
+    cr_assert_eq(chain_build(&c, "v1", NULL, 0, NULL, 0, next_time(), &b1), HANSA_OK);
+    Hansa__Commit cm;
+    Hansa__SignedVote *pcs[4];
+    commit_of(2, 1, b1.hash, &cm, pcs);
+    char why[256] = "";
+    cr_assert_neq(chain_verify_commit(&c, 1, b1.hash, &cm, why, sizeof why), HANSA_OK,
+                  "2 of 4 precommits are not a commit");
+    for (int i = 0; i < 2; i++)
+        wire_free(pcs[i]);
+    commit_block(&b1);
+    cr_assert_eq(c.height, 1);
+    cr_assert_eq(chain_build(&c, "v2", NULL, 0, NULL, 0, next_time(), &b2), HANSA_OK);
+    cr_assert_not_null(b2.block->last_commit);
+    cr_assert(chain_validate(&c, &b2, "v2", next_time(), mp, why, sizeof why), "%s", why);
+    chain_block_free(&b1);
+    chain_block_free(&b2);
+}
+
+Test(chain, evidence_is_accepted_once_in_canonical_order_and_kept)
+{
+    uint8_t x[32] = {1}, y[32] = {2};
+    Hansa__SignedVote *a = vote(3, HANSA__VOTE_TYPE__VOTE_TYPE_PREVOTE, 1, 0, x);
+    Hansa__SignedVote *b = vote(3, HANSA__VOTE_TYPE__VOTE_TYPE_PREVOTE, 1, 0, y);
+    Hansa__SignedVote *same = vote(3, HANSA__VOTE_TYPE__VOTE_TYPE_PREVOTE, 1, 0, x);
+    Hansa__SignedVote *other = vote(2, HANSA__VOTE_TYPE__VOTE_TYPE_PREVOTE, 1, 0, y);
+    Hansa__Evidence e = HANSA__EVIDENCE__INIT;
+    bool a_first = memcmp(a->vote.data, b->vote.data,
+                          a->vote.len < b->vote.len ? a->vote.len : b->vote.len) < 0;
+    e.vote_a = a_first ? a : b;
+    e.vote_b = a_first ? b : a;
+    char why[256] = "";
+    cr_assert(chain_check_evidence(&c, &e, why, sizeof why), "%s", why);
+    Hansa__Evidence swapped = {.base = e.base, .vote_a = e.vote_b, .vote_b = e.vote_a};
+    cr_assert_not(chain_check_evidence(&c, &swapped, why, sizeof why));
+    Hansa__Evidence no_conflict = {.base = e.base, .vote_a = a, .vote_b = same};
+    cr_assert_not(chain_check_evidence(&c, &no_conflict, why, sizeof why), "the same vote twice");
+    Hansa__Evidence two_validators = {.base = e.base, .vote_a = a, .vote_b = other};
+    cr_assert_not(chain_check_evidence(&c, &two_validators, why, sizeof why));
+    e.vote_b->signature.data[0] ^= 1;
+    cr_assert_not(chain_check_evidence(&c, &e, why, sizeof why), "a bad signature");
+    e.vote_b->signature.data[0] ^= 1;
+
+    Hansa__Evidence *ev[1] = {&e};
+    struct chain_block blk;
+    cr_assert_eq(chain_build(&c, "v1", NULL, 0, ev, 1, next_time(), &blk), HANSA_OK);
+    cr_assert(chain_validate(&c, &blk, "v1", next_time(), mp, why, sizeof why), "%s", why);
+    commit_block(&blk);
+    cr_assert_not(chain_check_evidence(&c, &e, why, sizeof why));
+    cr_assert(strstr(why, "already committed") != NULL, "why: %s", why);
+    chain_block_free(&blk);
+    wire_free(a);
+    wire_free(b);
+    wire_free(same);
+    wire_free(other);
+}
