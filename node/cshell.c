@@ -22,6 +22,11 @@
 #define CSHELL_QUEUE_MAX 64u
 /* Own signed messages of the current height kept for re-broadcast. */
 #define CSHELL_OWN_MAX 64u
+/* Votes of others at the current height kept for re-broadcast, so that a
+ * validator that missed a polka (and so cannot accept a re-proposal at that
+ * valid round, Alg. 1 line 28) hears it again: 2 types x a few rounds x up
+ * to 64 validators. */
+#define CSHELL_SEEN_MAX 512u
 /* Equivocation evidence waiting for a block. */
 #define CSHELL_EVIDENCE_MAX (2 * CHAIN_EVIDENCE_MAX)
 /* Transactions admitted by the API waiting to be gossiped. */
@@ -74,6 +79,9 @@ struct cshell {
     uint8_t *own_msgs[CSHELL_OWN_MAX];
     size_t own_lens[CSHELL_OWN_MAX];
     size_t n_own;
+    uint8_t *seen_msgs[CSHELL_SEEN_MAX]; /* encoded vote messages of others */
+    size_t seen_lens[CSHELL_SEEN_MAX];
+    size_t n_seen;
 
     Hansa__Evidence *evidence[CSHELL_EVIDENCE_MAX]; /* owned, checked */
     size_t n_evidence;
@@ -277,9 +285,34 @@ static struct known_block *add_block(struct cshell *s)
     return k;
 }
 
+/* Keep a verified vote of another validator for re-broadcast (once). */
+static void keep_seen(struct cshell *s, const Hansa__SignedVote *sv)
+{
+    Hansa__ConsensusMessage m = HANSA__CONSENSUS_MESSAGE__INIT;
+    m.chain_id = (char *)s->d.cfg->chain_id;
+    m.sender = (char *)s->d.cfg->node_id;
+    m.kind_case = HANSA__CONSENSUS_MESSAGE__KIND_VOTE;
+    m.vote = (Hansa__SignedVote *)sv;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (s->n_seen == CSHELL_SEEN_MAX ||
+        wire_encode(&m.base, HANSA_PEER_MESSAGE_BYTES_MAX, &bytes, &len) != HANSA_OK)
+        return;
+    for (size_t i = 0; i < s->n_seen; i++)
+        if (s->seen_lens[i] == len && memcmp(s->seen_msgs[i], bytes, len) == 0) {
+            free(bytes);
+            return;
+        }
+    s->seen_msgs[s->n_seen] = bytes;
+    s->seen_lens[s->n_seen++] = len;
+}
+
 /* A new height: forget the last one's blocks, timers and own messages. */
 static void new_height(struct cshell *s)
 {
+    for (size_t i = 0; i < s->n_seen; i++)
+        free(s->seen_msgs[i]);
+    s->n_seen = 0;
     while (s->n_blocks > 0)
         drop_block(s, s->n_blocks - 1);
     s->n_timers = 0;
@@ -382,7 +415,10 @@ static hansa_err act_propose(struct cshell *s, const struct cs_action *a)
 {
     struct known_block *k = find_block(s, a->propose.hash);
     if (k == NULL) {
-        log_error("CONSENSUS-NO-BLOCK", "asked to propose a block this node does not hold");
+        /* Normal when the sign queue released a proposal after its height
+         * was decided (the block went with the height); otherwise a bug. */
+        if (a->propose.height == s->d.chain->height + 1)
+            log_error("CONSENSUS-NO-BLOCK", "asked to propose a block this node does not hold");
         return HANSA_OK;
     }
     Hansa__Proposal p = HANSA__PROPOSAL__INIT;
@@ -805,6 +841,8 @@ static void on_vote(struct cshell *s, const char *sender, const Hansa__SignedVot
             .signed_len = len};
         if (v->block_hash.len == WIRE_HASH_BYTES)
             memcpy(ev.vote.value.hash, v->block_hash.data, WIRE_HASH_BYTES);
+        if (who != s->self)
+            keep_seen(s, sv);
         step_owned(s, &ev, bytes);
     }
     wire_free(v);
@@ -1139,9 +1177,11 @@ static void rebroadcast(struct cshell *s)
     if (now - s->last_rebroadcast_mono < CSHELL_REBROADCAST_MS || s->d.peers == NULL)
         return;
     s->last_rebroadcast_mono = now;
-    for (size_t i = 0; i < s->n_own; i++) {
+    for (size_t i = 0; i < s->n_own + s->n_seen; i++) {
+        const uint8_t *bytes = i < s->n_own ? s->own_msgs[i] : s->seen_msgs[i - s->n_own];
+        size_t len = i < s->n_own ? s->own_lens[i] : s->seen_lens[i - s->n_own];
         Hansa__ConsensusMessage *m = NULL;
-        if (wire_consensus_decode(s->own_msgs[i], s->own_lens[i], &m) == HANSA_OK)
+        if (wire_consensus_decode(bytes, len, &m) == HANSA_OK)
             peers_broadcast(s->d.peers, m);
         wire_free(m);
     }

@@ -82,6 +82,32 @@ static void keep(struct cs_voter *voter, const struct cs_vote *v)
     k->len = v->signed_len;
 }
 
+/* Some kept proposal of this height carries hash. */
+static bool proposed(const struct consensus *cs, const uint8_t *hash)
+{
+    for (uint32_t r = 0; r < cs->book.n_rounds; r++) {
+        const struct cs_round *slot = consensus_book_round(&cs->book, r);
+        if (slot != NULL && slot->has_proposal &&
+            memcmp(slot->proposal.hash, hash, CS_HASH_BYTES) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Drop one kept vote (never the first) for a value no rule can count. */
+static void evict_junk(const struct consensus *cs, struct cs_voter *voter)
+{
+    for (uint32_t i = 1; i < voter->n_kept; i++) {
+        struct cs_kept_vote *k = &voter->kept[i];
+        if (k->value.nil || proposed(cs, k->value.hash))
+            continue;
+        free(k->bytes);
+        memmove(k, k + 1, (voter->n_kept - i - 1) * sizeof *k);
+        voter->n_kept--;
+        return;
+    }
+}
+
 void consensus_on_vote(struct consensus *cs, const struct cs_vote *v)
 {
     if (!vote_admissible(cs, v))
@@ -94,5 +120,7 @@ void consensus_on_vote(struct consensus *cs, const struct cs_vote *v)
         return; /* a duplicate */
     if (voter->n_kept > 0)
         report_equivocation(cs, voter, v);
+    if (voter->n_kept == CS_VOTE_VALUES_MAX && (v->value.nil || proposed(cs, v->value.hash)))
+        evict_junk(cs, voter);
     keep(voter, v);
 }

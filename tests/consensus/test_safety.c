@@ -85,24 +85,27 @@ Test(consensus_evidence, an_equivocators_precommits_count_toward_each_value)
     tl_close(&t);
 }
 
-Test(consensus_evidence, an_equivocator_is_counted_for_a_bounded_number_of_values)
+Test(consensus_evidence, an_equivocators_junk_values_make_room_for_a_proposed_one)
 {
     struct tl t;
     tl_open(&t, 4, 0, 1);
     tl_start(&t);
     tl_proposal(&t, 1, 0, -1, 'A', true);
     cr_assert_str_eq(tl_persisted(&t, 1), "prevote(h1 r0 A)");
-    /* Validator 2 signs CS_VOTE_VALUES_MAX other values first: its prevote
-     * for A is one too many to keep. */
+    /* Validator 2 signs CS_VOTE_VALUES_MAX values nobody proposed first, then
+     * a prevote for the proposed A: the slots are full, and a junk value is
+     * evicted to make room, since no rule can ever count it (simulator, seed
+     * 145: otherwise an equivocator hides its real vote from some peers and
+     * the chain halts). */
     const char others[] = {'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I'};
     _Static_assert(sizeof(others) >= CS_VOTE_VALUES_MAX, "enough other values");
     for (uint32_t i = 0; i < CS_VOTE_VALUES_MAX; i++)
         tl_prevote(&t, 1, 0, 2, others[i]);
     cr_assert_str_eq(tl_prevote(&t, 1, 0, 2, 'A'), "");
     cr_assert_str_eq(tl_prevote(&t, 1, 0, 0, 'A'), "");
-    cr_assert_str_eq(tl_prevote(&t, 1, 0, 1, 'A'), "timeout(h1 r0 prevote 600ms)",
-                     "A has two prevotes kept (0, 1), not three");
-    cr_assert_str_eq(tl_prevote(&t, 1, 0, 3, 'A'), "persist#2{h1 r0 precommit lock0:A valid0:A}");
+    const char *got = tl_prevote(&t, 1, 0, 1, 'A');
+    cr_assert(strstr(got, "persist#2{h1 r0 precommit lock0:A valid0:A}") != NULL,
+              "A counts validator 2's prevote: a junk value made room for it (got %s)", got);
     tl_close(&t);
 }
 
