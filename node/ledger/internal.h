@@ -175,6 +175,12 @@ Hansa__ResultCode ledger_waybill_check(const Hansa__TxBody *b, const Hansa__Para
                                        char *why, size_t why_len);
 Hansa__ResultCode ledger_waybill_create(struct ledger_exec *ex, const Hansa__CreateWaybill *a);
 Hansa__ResultCode ledger_waybill_event(struct ledger_exec *ex, const Hansa__AddShipmentEvent *a);
+/* Index a new leg (payment or waybill, at leg_key) of order o for the
+ * parties that may list it: its institution or carrier (the signer), the
+ * merchant, the platform that created the order; and the order for the
+ * signer. */
+void ledger_order_leg_index(struct ledger_exec *ex, const Hansa__Order *o, Hansa__EntityType type,
+                            const char *leg_key);
 /* Write an order and its history entry (the record after the change). */
 void ledger_order_write(struct ledger_exec *ex, const Hansa__Order *o);
 /* Recompute and store the match result once all three legs exist. */

@@ -379,3 +379,17 @@ Hansa__ResultCode ledger_order_cancel(struct ledger_exec *ex, const Hansa__Cance
     ledger_order_write(ex, &upd);
     return OK;
 }
+
+void ledger_order_leg_index(struct ledger_exec *ex, const Hansa__Order *o, Hansa__EntityType type,
+                            const char *leg_key)
+{
+    const char *merchant = o->document->merchant;
+    const char *creator = o->created_by != NULL ? o->created_by : "";
+    ledger_index(ex, ex->signer, type, leg_key);
+    ledger_index(ex, merchant, type, leg_key);
+    if (strcmp(creator, merchant) != 0)
+        ledger_index(ex, creator, type, leg_key);
+    char okey[LEDGER_KEY_BYTES_MAX];
+    ledger_key_order(okey, merchant, o->document->order_no);
+    ledger_index(ex, ex->signer, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, okey);
+}

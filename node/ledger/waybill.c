@@ -155,15 +155,7 @@ static void waybill_index(struct ledger_exec *ex, const Hansa__CreateWaybill *a,
 {
     char key[LEDGER_KEY_BYTES_MAX];
     ledger_key_waybill(key, ex->signer, a->logistics_no);
-    const Hansa__EntityType t = HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL;
-    const char *merchant = o->document->merchant;
-    ledger_index(ex, ex->signer, t, key);
-    ledger_index(ex, merchant, t, key);
-    if (strcmp(str(o->created_by), merchant) != 0)
-        ledger_index(ex, o->created_by, t, key);
-    char okey[LEDGER_KEY_BYTES_MAX];
-    ledger_key_order(okey, merchant, o->document->order_no);
-    ledger_index(ex, ex->signer, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, okey);
+    ledger_order_leg_index(ex, o, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, key);
 }
 
 Hansa__ResultCode ledger_waybill_create(struct ledger_exec *ex, const Hansa__CreateWaybill *a)
