@@ -10,7 +10,7 @@
 #include "cluster.h"
 #include "store.h"
 
-static void load_key(struct cluster *c, const char *party, struct wire_keypair *kp)
+void cluster_load_key(struct cluster *c, const char *party, struct wire_keypair *kp)
 {
     char path[512], p[65], why[256];
     snprintf(path, sizeof path, "%s/parties/%s.key", c->net, party);
@@ -36,8 +36,8 @@ void cluster_init(struct cluster *c, int n, const char *chain)
     char *argv[] = {HANSA_BIN_DIR "/hansad", "testnet", "--validators", nv,       "--dir", c->net,
                     "--base-port",           port,      "--chain-id",   c->chain, NULL};
     cr_assert_eq(proc_run(argv, log, 120000), 0, "hansad testnet failed; see %s", log);
-    load_key(c, "MER-SZ-0001", &c->merchant);
-    load_key(c, "CUS-0001", &c->regulator);
+    cluster_load_key(c, "MER-SZ-0001", &c->merchant);
+    cluster_load_key(c, "CUS-0001", &c->regulator);
 }
 
 void cluster_config_set(struct cluster *c, int i, const char *key, const char *value)
@@ -121,7 +121,7 @@ void cluster_fini(struct cluster *c, bool keep)
     }
 }
 
-static struct tc *client(struct cluster *c, int i, uint32_t timeout_ms)
+struct tc *cluster_client(struct cluster *c, int i, uint32_t timeout_ms)
 {
     char url[64];
     snprintf(url, sizeof url, "tcp://127.0.0.1:%d", c->base_port + 10 * i + 2);
@@ -130,9 +130,32 @@ static struct tc *client(struct cluster *c, int i, uint32_t timeout_ms)
     return t;
 }
 
+static bool answers(struct cluster *c, int i)
+{
+    struct tc *t = cluster_client(c, i, 1000);
+    Hansa__Response *r = NULL;
+    bool ok = tc_status(t, &r) == HANSA_OK && r->kind_case == HANSA__RESPONSE__KIND_STATUS;
+    wire_free(r);
+    tc_close(t);
+    return ok;
+}
+
+bool cluster_wait_ready(struct cluster *c, int i, uint32_t timeout_ms)
+{
+    uint64_t deadline = proc_mono_ms() + timeout_ms;
+    for (int k = 0; k < c->n; k++) {
+        if ((i >= 0 && k != i) || !c->running[k])
+            continue;
+        while (!answers(c, k))
+            if (proc_mono_ms() >= deadline)
+                return false;
+    }
+    return true;
+}
+
 uint64_t cluster_height(struct cluster *c, int i)
 {
-    struct tc *t = client(c, i, 1000);
+    struct tc *t = cluster_client(c, i, 1000);
     Hansa__Response *r = NULL;
     uint64_t h = 0;
     if (tc_status(t, &r) == HANSA_OK && r->kind_case == HANSA__RESPONSE__KIND_STATUS)
@@ -229,7 +252,7 @@ static void ack(struct cluster *c, const uint8_t id[32], uint64_t height)
 
 size_t cluster_submit(struct cluster *c, int i, size_t k, uint32_t timeout_ms)
 {
-    struct tc *t = client(c, i, timeout_ms + 2000);
+    struct tc *t = cluster_client(c, i, timeout_ms + 2000);
     uint8_t(*ids)[32] = calloc(k ? k : 1, 32);
     for (size_t j = 0; j < k; j++) {
         uint8_t *bytes = NULL;

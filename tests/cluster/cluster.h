@@ -45,8 +45,14 @@ void cluster_start(struct cluster *c, int i);
 void cluster_kill(struct cluster *c, int i); /* SIGKILL and reap */
 void cluster_stop(struct cluster *c, int i); /* SIGTERM, expect exit 0 */
 void cluster_signal(struct cluster *c, int i, int sig);
+/* The key file of a party of the testnet. */
+void cluster_load_key(struct cluster *c, const char *party, struct wire_keypair *kp);
+/* A client of node i's plain-tcp API (caller tc_close()s). */
+struct tc *cluster_client(struct cluster *c, int i, uint32_t timeout_ms);
 /* The node's committed height via its API (0 if it does not answer). */
 uint64_t cluster_height(struct cluster *c, int i);
+/* Wait until node i (or every running node, i = -1) answers status. */
+bool cluster_wait_ready(struct cluster *c, int i, uint32_t timeout_ms);
 /* Wait until node i (or every running node, i = -1) reaches height. */
 bool cluster_wait_height(struct cluster *c, int i, uint64_t height, uint32_t timeout_ms);
 /* The index of the running node with the highest height. */

@@ -12,70 +12,31 @@
 
 #include <criterion/criterion.h>
 
-#include "proc.h"
-#include "testclient.h"
+#include "cluster.h"
 
 #define CHAIN "hansa-bad-1"
 #define OK    HANSA__RESULT_CODE__RESULT_OK
 
-static char dir[256], net[300];
-static struct proc node;
+static struct cluster cl;
 static struct tc *c;
 static struct wire_keypair merchant, bank;
-static int base_port;
 static int seq;
-
-static void load_key(const char *party, struct wire_keypair *kp)
-{
-    char path[400], p[65], why[256];
-    snprintf(path, sizeof path, "%s/parties/%s.key", net, party);
-    cr_assert_eq(wire_keyfile_load(path, kp, p, sizeof p, why, sizeof why), HANSA_OK, "%s", why);
-}
-
-static bool status_ok(void *arg)
-{
-    (void)arg;
-    Hansa__Response *r = NULL;
-    bool ok = tc_status(c, &r) == HANSA_OK && r->error == HANSA__ERROR_CODE__ERROR_NONE;
-    wire_free(r);
-    return ok;
-}
 
 static void setup(void)
 {
-    cr_assert_eq(wire_global_init(), HANSA_OK);
-    strcpy(dir, "/tmp/hansa-bad-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    base_port = proc_free_port_base(10);
-    char port[16], log[300], home[400];
-    snprintf(net, sizeof net, "%s/net", dir);
-    snprintf(port, sizeof port, "%d", base_port);
-    snprintf(log, sizeof log, "%s/testnet.log", dir);
-    char *tn[] = {HANSA_BIN_DIR "/hansad", "testnet", "--validators", "1",   "--dir", net,
-                  "--base-port",           port,      "--chain-id",   CHAIN, NULL};
-    cr_assert_eq(proc_run(tn, log, 60000), 0, "hansad testnet failed; see %s", log);
-    snprintf(home, sizeof home, "%s/node0", net);
-    snprintf(log, sizeof log, "%s/node0.log", dir);
-    char *st[] = {HANSA_BIN_DIR "/hansad", "start", "--home", home, NULL};
-    cr_assert_eq(proc_spawn(&node, st, log), 0);
-    char url[64];
-    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", base_port + 2);
-    cr_assert_eq(tc_open(url, NULL, NULL, 10000, &c), HANSA_OK);
-    cr_assert(proc_wait_until(status_ok, NULL, 30000), "node did not start; see %s", log);
-    load_key("MER-SZ-0001", &merchant);
-    load_key("BANK-A", &bank);
+    cluster_init(&cl, 1, CHAIN);
+    cluster_start(&cl, 0);
+    cr_assert(cluster_wait_ready(&cl, 0, 30000), "node0 did not start");
+    c = cluster_client(&cl, 0, 10000);
+    merchant = cl.merchant;
+    cluster_load_key(&cl, "BANK-A", &bank);
 }
 
 static void teardown(void)
 {
     tc_close(c);
-    proc_signal(&node, SIGTERM);
-    int rv = proc_wait(&node, 30000);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-    cr_assert_eq(rv, 0, "hansad did not stop cleanly");
+    cluster_stop(&cl, 0);
+    cluster_fini(&cl, false);
 }
 
 TestSuite(bad_input, .init = setup, .fini = teardown, .timeout = 120);
@@ -180,10 +141,7 @@ Test(bad_input, oversized_request_is_dropped_and_the_node_keeps_serving)
     uint8_t *resp = NULL;
     size_t n = 0;
     /* The node closes the connection (NNG_OPT_RECVMAXSZ): no answer. */
-    struct tc *c2 = NULL;
-    char url[64];
-    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", base_port + 2);
-    cr_assert_eq(tc_open(url, NULL, NULL, 2000, &c2), HANSA_OK);
+    struct tc *c2 = cluster_client(&cl, 0, 2000);
     cr_assert_neq(tc_raw(c2, junk, big, &resp, &n), HANSA_OK);
     free(junk);
     still_serving();

@@ -22,7 +22,7 @@ static void setup(void)
     cluster_init(&c, 4, "hansa-four-1");
     for (int i = 0; i < 4; i++)
         cluster_start(&c, i);
-    cr_assert(cluster_wait_height(&c, -1, 0, 30000));
+    cr_assert(cluster_wait_ready(&c, -1, 30000), "the validators did not start");
 }
 
 static void teardown(void)

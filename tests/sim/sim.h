@@ -529,24 +529,37 @@ struct sim_netcfg {
 };
 
 /* Counters summed over seeds by sim_run. */
-#define SIM_STATS_COUNTERS(X)                                                                      \
-    X(events)                                                                                      \
-    X(sent)                                                                                        \
-    X(delivered)                                                                                   \
-    X(dropped)                                                                                     \
-    X(duplicated)                                                                                  \
-    X(long_delays)                                                                                 \
-    X(cut_by_partition)                                                                            \
-    X(lost_while_down)                                                                             \
-    X(partitions)                                                                                  \
-    X(heals)                                                                                       \
-    X(crashes)                                                                                     \
-    X(restarts)                                                                                    \
-    X(windows)                                                                                     \
-    X(timeouts)                                                                                    \
-    X(persists) X(proposals) X(votes) X(decides) X(catchups) X(evidence) X(evidence_expected)      \
-        X(byz_proposals) X(byz_votes) X(resends) X(invalid_proposals) X(stale_proposals)           \
-            X(duplicates) X(byz_floods)
+// clang-format off
+#define SIM_STATS_COUNTERS(X) \
+    X(events) \
+    X(sent) \
+    X(delivered) \
+    X(dropped) \
+    X(duplicated) \
+    X(long_delays) \
+    X(cut_by_partition) \
+    X(lost_while_down) \
+    X(partitions) \
+    X(heals) \
+    X(crashes) \
+    X(restarts) \
+    X(windows) \
+    X(timeouts) \
+    X(persists) \
+    X(proposals) \
+    X(votes) \
+    X(decides) \
+    X(catchups) \
+    X(evidence) \
+    X(evidence_expected) \
+    X(byz_proposals) \
+    X(byz_votes) \
+    X(resends) \
+    X(invalid_proposals) \
+    X(stale_proposals) \
+    X(duplicates) \
+    X(byz_floods)
+// clang-format on
 
 struct sim_stats {
 #define SIM_STATS_FIELD(name) uint64_t name;
