@@ -204,38 +204,9 @@ static void order_tx(struct cluster *c, uint8_t **bytes, size_t *len, uint8_t id
 {
     char order_no[32];
     snprintf(order_no, sizeof order_no, "CL-%06d", ++c->seq);
-    Hansa__OrderItem item = HANSA__ORDER_ITEM__INIT, *items[1] = {&item};
-    item.line_no = 1;
-    item.item_name = "Solar lamp";
-    item.hs_code = "940540";
-    item.quantity_milli = 1000;
-    item.unit = "PCE";
-    item.unit_price_minor = 3000 + c->seq;
-    item.line_total_minor = 3000 + c->seq;
-    uint8_t buyer[32] = {3}, cons[32] = {4};
-    Hansa__CreateOrder o = HANSA__CREATE_ORDER__INIT;
-    o.order_no = order_no;
-    o.merchant = "MER-SZ-0001";
-    o.platform = "PLT-0001";
-    o.trade_mode = HANSA__TRADE_MODE__TRADE_MODE_EXPORT;
-    o.buyer_commitment = (ProtobufCBinaryData){32, buyer};
-    o.consignee_name_commitment = (ProtobufCBinaryData){32, cons};
-    o.consignee_phone_commitment = (ProtobufCBinaryData){32, cons};
-    o.consignee_address_commitment = (ProtobufCBinaryData){32, cons};
-    o.n_items = 1;
-    o.items = items;
-    o.goods_value_minor = item.line_total_minor;
-    o.actual_paid_minor = item.line_total_minor;
-    o.currency = "CNY";
-    o.origin_country = "CN";
-    o.destination_country = "DE";
-    Hansa__TxBody b = HANSA__TX_BODY__INIT;
-    b.chain_id = c->chain;
-    b.signer = "MER-SZ-0001";
-    b.created_ms = tc_now_ms();
-    b.action_case = HANSA__TX_BODY__ACTION_CREATE_ORDER;
-    b.create_order = &o;
-    cr_assert_eq(wire_tx_build(&b, &c->merchant, bytes, len, id), HANSA_OK);
+    cr_assert_eq(tc_order_tx(c->chain, "MER-SZ-0001", &c->merchant, order_no, 3000 + c->seq,
+                             tc_now_ms(), bytes, len, id),
+                 HANSA_OK);
 }
 
 static void ack(struct cluster *c, const uint8_t id[32], uint64_t height)

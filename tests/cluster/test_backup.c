@@ -139,40 +139,11 @@ static void commit_orders(void)
     for (int i = 0; i < N_TXS; i++) {
         char order_no[32];
         snprintf(order_no, sizeof order_no, "BK-%03d", i);
-        Hansa__OrderItem item = HANSA__ORDER_ITEM__INIT, *items[1] = {&item};
-        item.line_no = 1;
-        item.item_name = "USB charger";
-        item.hs_code = "850440";
-        item.quantity_milli = 1000;
-        item.unit = "PCE";
-        item.unit_price_minor = 1500 + i;
-        item.line_total_minor = 1500 + i;
-        uint8_t buyer[32] = {5}, cons[32] = {6};
-        Hansa__CreateOrder o = HANSA__CREATE_ORDER__INIT;
-        o.order_no = order_no;
-        o.merchant = "MER-SZ-0001";
-        o.platform = "PLT-0001";
-        o.trade_mode = HANSA__TRADE_MODE__TRADE_MODE_EXPORT;
-        o.buyer_commitment = (ProtobufCBinaryData){32, buyer};
-        o.consignee_name_commitment = (ProtobufCBinaryData){32, cons};
-        o.consignee_phone_commitment = (ProtobufCBinaryData){32, cons};
-        o.consignee_address_commitment = (ProtobufCBinaryData){32, cons};
-        o.n_items = 1;
-        o.items = items;
-        o.goods_value_minor = item.line_total_minor;
-        o.actual_paid_minor = item.line_total_minor;
-        o.currency = "CNY";
-        o.origin_country = "CN";
-        o.destination_country = "DE";
-        Hansa__TxBody b = HANSA__TX_BODY__INIT;
-        b.chain_id = CHAIN;
-        b.signer = "MER-SZ-0001";
-        b.created_ms = tc_now_ms();
-        b.action_case = HANSA__TX_BODY__ACTION_CREATE_ORDER;
-        b.create_order = &o;
         uint8_t *tx = NULL;
         size_t len = 0;
-        cr_assert_eq(wire_tx_build(&b, &merchant, &tx, &len, ids[i]), HANSA_OK);
+        cr_assert_eq(tc_order_tx(CHAIN, "MER-SZ-0001", &merchant, order_no, 1500 + i, tc_now_ms(),
+                                 &tx, &len, ids[i]),
+                     HANSA_OK);
         Hansa__Response *r = NULL;
         cr_assert_eq(tc_submit(c, tx, len, &r), HANSA_OK, "no answer to submit %d", i);
         cr_assert_eq(r->kind_case, HANSA__RESPONSE__KIND_SUBMIT, "submit %d: error %d %s", i,

@@ -47,38 +47,8 @@ static void order_tx(const char *signer, const struct wire_keypair *kp, uint64_t
 {
     char order_no[32];
     snprintf(order_no, sizeof order_no, "BAD-%d", ++seq);
-    Hansa__OrderItem item = HANSA__ORDER_ITEM__INIT, *items[1] = {&item};
-    item.line_no = 1;
-    item.item_name = "Cable";
-    item.hs_code = "854442";
-    item.quantity_milli = 1000;
-    item.unit = "PCE";
-    item.unit_price_minor = 1200;
-    item.line_total_minor = 1200;
-    uint8_t buyer[32] = {7}, cons[32] = {8};
-    Hansa__CreateOrder o = HANSA__CREATE_ORDER__INIT;
-    o.order_no = order_no;
-    o.merchant = "MER-SZ-0001";
-    o.platform = "PLT-0001";
-    o.trade_mode = HANSA__TRADE_MODE__TRADE_MODE_EXPORT;
-    o.buyer_commitment = (ProtobufCBinaryData){32, buyer};
-    o.consignee_name_commitment = (ProtobufCBinaryData){32, cons};
-    o.consignee_phone_commitment = (ProtobufCBinaryData){32, cons};
-    o.consignee_address_commitment = (ProtobufCBinaryData){32, cons};
-    o.n_items = 1;
-    o.items = items;
-    o.goods_value_minor = 1200;
-    o.actual_paid_minor = 1200;
-    o.currency = "CNY";
-    o.origin_country = "CN";
-    o.destination_country = "DE";
-    Hansa__TxBody b = HANSA__TX_BODY__INIT;
-    b.chain_id = (char *)chain;
-    b.signer = (char *)signer;
-    b.created_ms = created_ms;
-    b.action_case = HANSA__TX_BODY__ACTION_CREATE_ORDER;
-    b.create_order = &o;
-    cr_assert_eq(wire_tx_build(&b, kp, bytes, len, NULL), HANSA_OK);
+    cr_assert_eq(tc_order_tx(chain, signer, kp, order_no, 1200, created_ms, bytes, len, NULL),
+                 HANSA_OK);
 }
 
 static Hansa__ResultCode submit_code(const uint8_t *tx, size_t len, char *msg, size_t msg_len)

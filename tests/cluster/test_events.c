@@ -102,38 +102,9 @@ TestSuite(events, .init = setup, .fini = teardown, .timeout = 120);
 /* A valid order by MER-SZ-0001. */
 static void order_tx(const char *order_no, uint8_t **bytes, size_t *len, uint8_t id[32])
 {
-    Hansa__OrderItem item = HANSA__ORDER_ITEM__INIT, *items[1] = {&item};
-    item.line_no = 1;
-    item.item_name = "Phone case";
-    item.hs_code = "392690";
-    item.quantity_milli = 1000;
-    item.unit = "PCE";
-    item.unit_price_minor = 900;
-    item.line_total_minor = 900;
-    uint8_t buyer[32] = {3}, cons[32] = {4};
-    Hansa__CreateOrder o = HANSA__CREATE_ORDER__INIT;
-    o.order_no = (char *)order_no;
-    o.merchant = "MER-SZ-0001";
-    o.platform = "PLT-0001";
-    o.trade_mode = HANSA__TRADE_MODE__TRADE_MODE_EXPORT;
-    o.buyer_commitment = (ProtobufCBinaryData){32, buyer};
-    o.consignee_name_commitment = (ProtobufCBinaryData){32, cons};
-    o.consignee_phone_commitment = (ProtobufCBinaryData){32, cons};
-    o.consignee_address_commitment = (ProtobufCBinaryData){32, cons};
-    o.n_items = 1;
-    o.items = items;
-    o.goods_value_minor = 900;
-    o.actual_paid_minor = 900;
-    o.currency = "CNY";
-    o.origin_country = "CN";
-    o.destination_country = "DE";
-    Hansa__TxBody b = HANSA__TX_BODY__INIT;
-    b.chain_id = CHAIN;
-    b.signer = "MER-SZ-0001";
-    b.created_ms = tc_now_ms();
-    b.action_case = HANSA__TX_BODY__ACTION_CREATE_ORDER;
-    b.create_order = &o;
-    cr_assert_eq(wire_tx_build(&b, &merchant, bytes, len, id), HANSA_OK);
+    cr_assert_eq(
+        tc_order_tx(CHAIN, "MER-SZ-0001", &merchant, order_no, 900, tc_now_ms(), bytes, len, id),
+        HANSA_OK);
 }
 
 static void submit_ok(const uint8_t *tx, size_t len)

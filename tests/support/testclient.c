@@ -162,3 +162,41 @@ hansa_err tc_status(struct tc *c, Hansa__Response **resp)
     r.status = &s;
     return tc_call(c, &r, resp);
 }
+
+hansa_err tc_order_tx(const char *chain_id, const char *signer, const struct wire_keypair *kp,
+                      const char *order_no, int64_t price_minor, uint64_t created_ms,
+                      uint8_t **bytes, size_t *len, uint8_t id[WIRE_HASH_BYTES])
+{
+    Hansa__OrderItem item = HANSA__ORDER_ITEM__INIT, *items[1] = {&item};
+    item.line_no = 1;
+    item.item_name = "Solar lamp";
+    item.hs_code = "940540";
+    item.quantity_milli = 1000;
+    item.unit = "PCE";
+    item.unit_price_minor = price_minor;
+    item.line_total_minor = price_minor;
+    uint8_t buyer[32] = {3}, cons[32] = {4};
+    Hansa__CreateOrder o = HANSA__CREATE_ORDER__INIT;
+    o.order_no = (char *)(uintptr_t)order_no;
+    o.merchant = "MER-SZ-0001";
+    o.platform = "PLT-0001";
+    o.trade_mode = HANSA__TRADE_MODE__TRADE_MODE_EXPORT;
+    o.buyer_commitment = (ProtobufCBinaryData){32, buyer};
+    o.consignee_name_commitment = (ProtobufCBinaryData){32, cons};
+    o.consignee_phone_commitment = (ProtobufCBinaryData){32, cons};
+    o.consignee_address_commitment = (ProtobufCBinaryData){32, cons};
+    o.n_items = 1;
+    o.items = items;
+    o.goods_value_minor = price_minor;
+    o.actual_paid_minor = price_minor;
+    o.currency = "CNY";
+    o.origin_country = "CN";
+    o.destination_country = "DE";
+    Hansa__TxBody b = HANSA__TX_BODY__INIT;
+    b.chain_id = (char *)(uintptr_t)chain_id;
+    b.signer = (char *)(uintptr_t)signer;
+    b.created_ms = created_ms;
+    b.action_case = HANSA__TX_BODY__ACTION_CREATE_ORDER;
+    b.create_order = &o;
+    return wire_tx_build(&b, kp, bytes, len, id);
+}

@@ -32,6 +32,17 @@ HANSA_MUST_USE hansa_err tc_query(struct tc *c, const char *chain_id, const char
                                   Hansa__Response **resp);
 HANSA_MUST_USE hansa_err tc_status(struct tc *c, Hansa__Response **resp);
 
+/*
+ * A valid signed EXPORT order (CNY, CN -> DE) of merchant MER-SZ-0001 with
+ * one line of quantity 1 at price_minor, created at created_ms, signed by
+ * signer with kp (so tests can also sign as someone who may not). *bytes is
+ * the Tx (caller frees); id (optional) its tx id.
+ */
+HANSA_MUST_USE hansa_err tc_order_tx(const char *chain_id, const char *signer,
+                                     const struct wire_keypair *kp, const char *order_no,
+                                     int64_t price_minor, uint64_t created_ms, uint8_t **bytes,
+                                     size_t *len, uint8_t id[WIRE_HASH_BYTES]);
+
 /* Wall clock in ms (for created_ms). */
 uint64_t tc_now_ms(void);
 
