@@ -116,6 +116,11 @@ HANSA_MUST_USE hansa_err chain_evidence_id(const Hansa__Evidence *e, uint8_t id[
 size_t chain_filter_txs(struct chain *c, struct mempool *mp, struct mempool_tx **txs, size_t k,
                         uint64_t time_ms);
 
+/* now_ms for chain_validate of a block that already carries its commit
+ * (catch-up): 2f+1 validators accepted its time when it was proposed, so
+ * this node's clock, possibly behind, must not refuse it. */
+#define CHAIN_ANY_TIME (UINT64_MAX - CHAIN_FUTURE_MS)
+
 /* valid(v) at tip + 1 (see the top of this file). */
 bool chain_validate(struct chain *c, const struct chain_block *b, const char *proposer,
                     uint64_t now_ms, struct mempool *mp, char *why, size_t why_len);

@@ -933,8 +933,8 @@ static void on_catch_up_response(struct cshell *s, const char *sender,
                   chain_verify_commit(c, k.b.header->height, k.b.hash, cb->commit, why,
                                       sizeof why) == HANSA_OK &&
                   chain_validator_index(c, k.b.header->proposer) != UINT32_MAX &&
-                  chain_validate(c, &k.b, k.b.header->proposer, wall_ms() + 365ull * 86400000,
-                                 s->d.mempool, why, sizeof why);
+                  chain_validate(c, &k.b, k.b.header->proposer, CHAIN_ANY_TIME, s->d.mempool, why,
+                                 sizeof why);
         if (!ok) {
             log_warn("CATCHUP-BAD-BLOCK", "block %" PRIu64 " from %s refused: %s",
                      k.b.header->height, sender, why);
