@@ -576,6 +576,8 @@ static void announce(struct cshell *s, const struct chain_block *b, const struct
     api_on_commit(s->d.api, b->header->height, b->header->time_ms, &results);
     events_publish_block(s->d.events, b->header->height, b->hash, b->header->time_ms,
                          b->header->proposer, &results);
+    if (s->d.committed != NULL)
+        s->d.committed(s->d.committed_ctx);
 }
 
 /* Commit b with commit; then the pooled copies of its transactions go. */

@@ -52,6 +52,9 @@ struct cshell_deps {
     struct events *events;
     struct peers *peers; /* NULL for a network of one validator */
     struct admission admission;
+    /* Told after every committed block (the risk thread; never blocks). */
+    void (*committed)(void *ctx);
+    void *committed_ctx;
 };
 
 HANSA_MUST_USE hansa_err cshell_open(const struct cshell_deps *deps, struct cshell **out, char *why,

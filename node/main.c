@@ -4,6 +4,7 @@
  *   hansad testnet --validators N --dir DIR [--base-port P] [--chain-id ID]
  *   hansad start --home DIR
  *   hansad backup --home DIR --out DIR
+ *   hansad risk check FILE | risk default | risk rules
  *   hansad version
  *
  * Exit status: 0 success, 1 runtime failure, 2 usage error.
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "log.h"
 #include "node.h"
+#include "risk.h"
 #include "store.h"
 #include "testnet.h"
 
@@ -34,6 +36,8 @@ static void usage(FILE *f)
                "          stops cleanly on SIGTERM or SIGINT\n"
                "  backup --home DIR --out DIR\n"
                "          write a verified copy of a stopped node's database to a new directory\n"
+               "  risk check FILE | risk default | risk rules\n"
+               "          validate a risk ruleset; print the default ruleset; list the rules\n"
                "  version\n"
                "\n"
                "Run 'hansad <command> --help' for a command's options.\n");
@@ -129,6 +133,62 @@ static int cmd_start(int argc, char **argv)
     return rv == HANSA_OK ? 0 : 1;
 }
 
+static void risk_usage(FILE *f)
+{
+    fprintf(f, "usage: hansad risk check FILE    validate a ruleset (exit 0 if valid, 1 if not)\n"
+               "       hansad risk default       print the default ruleset, every key documented\n"
+               "       hansad risk rules         list the rules with their revisions\n"
+               "\n"
+               "A ruleset (RISK.md) enables rules and sets their severities, thresholds and\n"
+               "lists. Every validator must run the same file: its SHA-256 is in every alert.\n");
+}
+
+/* hansad risk ...: ruleset tools that need no node. */
+static int cmd_risk(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+        risk_usage(argc < 1 ? stderr : stdout);
+        return argc < 1 ? EXIT_USAGE : 0;
+    }
+    if (strcmp(argv[0], "default") == 0 && argc == 1) {
+        fputs(risk_ruleset_default_text(), stdout);
+        return 0;
+    }
+    if (strcmp(argv[0], "rules") == 0 && argc == 1) {
+        for (size_t i = 0; i < risk_rule_count; i++)
+            printf("%-18s rev %-3u %s\n", risk_rules[i]->id, (unsigned)risk_rules[i]->rev,
+                   risk_rules[i]->summary);
+        return 0;
+    }
+    if (strcmp(argv[0], "check") == 0 && argc == 2) {
+        struct risk_ruleset *rs = malloc(sizeof *rs);
+        if (rs == NULL) {
+            fprintf(stderr, "hansad risk check: out of memory\n");
+            return 1;
+        }
+        char why[512] = "";
+        hansa_err rv = risk_ruleset_load(argv[1], rs, why, sizeof why);
+        if (rv != HANSA_OK) {
+            fprintf(stderr, "hansad risk check: %s\n", why[0] ? why : hansa_strerror(rv));
+            free(rs);
+            return 1;
+        }
+        char hex[2 * WIRE_HASH_BYTES + 1];
+        wire_hex_encode(rs->hash, WIRE_HASH_BYTES, hex);
+        size_t enabled = 0;
+        for (size_t i = 0; i < risk_rule_count; i++)
+            enabled += rs->enabled[i];
+        printf("%s: valid ruleset \"%s\": %zu of %zu rules enabled, %zu listed jurisdictions "
+               "(revision %s), %zu transit pairs\nsha256 %s\n",
+               argv[1], rs->name, enabled, risk_rule_count, rs->n_jurisdictions,
+               rs->jurisdictions_rev, rs->n_transit, hex);
+        free(rs);
+        return 0;
+    }
+    fprintf(stderr, "hansad risk: unknown or incomplete command (see hansad risk --help)\n");
+    return EXIT_USAGE;
+}
+
 static int cmd_backup(int argc, char **argv)
 {
     const char *home = NULL, *out = NULL;
@@ -186,6 +246,8 @@ int main(int argc, char **argv)
         return testnet_main(argc - 1, argv + 1);
     if (strcmp(cmd, "backup") == 0)
         return cmd_backup(argc - 2, argv + 2);
+    if (strcmp(cmd, "risk") == 0)
+        return cmd_risk(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("hansad 0.1.0\n");
         return 0;

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mempool.h"
 #include "node.h"
+#include "riskrun.h"
 #include "signer.h"
 #include "store.h"
 
@@ -46,6 +47,9 @@ struct node {
     struct events *ev;
     struct peers *peers;
     struct cshell *cs;
+    struct riskrun *risk;
+    struct risk_ruleset ruleset;
+    Hansa__ValidatorSet validators; /* of genesis; points into n->genesis */
     struct wire_keypair key;
     atomic_bool stop;
 };
@@ -86,6 +90,12 @@ static void status_cb(void *ctx, Hansa__NodeStatus *st)
     st->latest_block_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, hash};
     st->validators_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, validators};
     st->local_time_ms = wall_ms();
+}
+
+static void committed_cb(void *ctx)
+{
+    struct node *n = ctx;
+    riskrun_kick(n->risk);
 }
 
 static void admitted_cb(void *ctx, const uint8_t *tx, size_t len)
@@ -156,6 +166,14 @@ hansa_err node_open(const struct node_config *cfg, struct node **out, char *why,
             rv = HANSA_EBADKEY;
         }
     }
+    if (rv == HANSA_OK) {
+        rv = risk_ruleset_load(cfg->risk_ruleset_path, &n->ruleset, why, why_len);
+        if (rv == HANSA_ENOENT)
+            snprintf(why, why_len,
+                     "risk ruleset %s does not exist ([risk] ruleset in %s); write the default "
+                     "with: hansad risk default > %s",
+                     cfg->risk_ruleset_path, cfg->file, cfg->risk_ruleset_path);
+    }
     if (rv == HANSA_OK)
         rv = store_open(cfg->data_dir, &n->store, why, why_len);
     if (rv == HANSA_OK)
@@ -189,6 +207,18 @@ hansa_err node_open(const struct node_config *cfg, struct node **out, char *why,
                                 .admitted_ctx = n};
         rv = api_open(&deps, &n->api, why, why_len);
     }
+    if (rv == HANSA_OK) {
+        genesis_validator_set(&n->genesis, &n->validators);
+        struct riskrun_deps deps = {.store = n->store,
+                                    .validators = &n->validators,
+                                    .events = n->ev,
+                                    .api = n->api,
+                                    .chain_id = n->cfg.chain_id,
+                                    .node_id = n->cfg.node_id,
+                                    .rs = &n->ruleset,
+                                    .retention_blocks = n->cfg.risk_retention_blocks};
+        rv = riskrun_open(&deps, &n->risk, why, why_len);
+    }
     if (rv == HANSA_OK)
         rv = peers_open(&n->cfg, NODE_PEER_QUEUE_MAX, &n->peers, why, why_len);
     if (rv == HANSA_OK) {
@@ -206,6 +236,8 @@ hansa_err node_open(const struct node_config *cfg, struct node **out, char *why,
                           .chain_id = n->cfg.chain_id,
                           .now_ms = now_cb,
                           .now_ctx = n},
+            .committed = committed_cb,
+            .committed_ctx = n,
         };
         rv = cshell_open(&deps, &n->cs, why, why_len);
     }
@@ -228,7 +260,8 @@ void node_close(struct node *n)
 {
     if (n == NULL)
         return;
-    api_close(n->api); /* first: no more admissions */
+    riskrun_close(n->risk); /* first: it wakes the API and publishes events */
+    api_close(n->api);      /* then: no more admissions */
     cshell_close(n->cs);
     peers_close(n->peers);
     events_close(n->ev);

@@ -3,6 +3,7 @@
 # that are missing. Says what it installs. Uses sudo when not root.
 #
 #   scripts/deps.sh            build + test dependencies
+#   scripts/deps.sh --build    build dependencies only (the Docker image)
 #   scripts/deps.sh --fuzz     also clang and libFuzzer (for make fuzz)
 #   scripts/deps.sh --check    list what is missing, install nothing (exit 1 if any)
 set -euo pipefail
@@ -12,8 +13,16 @@ packages=(
   libnng-dev librocksdb-dev libmbedtls-dev
   libprotobuf-c-dev protobuf-c-compiler
   libsodium-dev libjansson-dev libinih-dev
-  libcriterion-dev
 )
+# Test tools: Criterion; docker-compose validates docker/compose.yaml and
+# shellcheck the scripts (tests/docker).
+test_packages=(libcriterion-dev docker-compose shellcheck)
+
+if [[ "${1:-}" == "--build" ]]; then
+  shift
+else
+  packages+=("${test_packages[@]}")
+fi
 
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev xxd)

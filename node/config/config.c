@@ -138,11 +138,19 @@ static const struct key_spec keys[] = {
      "have arrived, ms (100-60000); grows by half per round like the above."},
     {"mempool", "verifier_threads", KEY_U32, NUM(verifier_threads), 1, NODE_CONFIG_VERIFIERS_MAX,
      false, "Threads verifying transaction signatures (1-64); about one per core."},
+    {"risk", "ruleset", KEY_PATH, STR(risk_ruleset_path), 0, 0, false,
+     "Risk ruleset (RISK.md): which rules run, their severities, thresholds and\n"
+     "lists. Every validator must run the same file (its SHA-256 is in every\n"
+     "alert). Check a file with: hansad risk check FILE; print the built-in\n"
+     "default with: hansad risk default."},
+    {"risk", "retention_blocks", KEY_U64, NUM(risk_retention_blocks), 0, UINT64_MAX / 2, false,
+     "Keep alerts of the last this many blocks (0 = keep all). A subscriber\n"
+     "whose cursor is older is told \"cursor expired\" with the earliest cursor."},
 };
 #define N_KEYS (sizeof keys / sizeof keys[0])
 
-static const char *const sections[] = {"node",   "paths",  "p2p",     "peers",    "api",
-                                       "events", "blocks", "mempool", "consensus"};
+static const char *const sections[] = {"node",   "paths",  "p2p",     "peers",     "api",
+                                       "events", "blocks", "mempool", "consensus", "risk"};
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
 #define PEERS_HELP                                                                                 \
@@ -164,6 +172,7 @@ void node_config_init(struct node_config *c)
     strcpy(c->tls_cert_path, "tls/node.crt");
     strcpy(c->tls_key_path, "tls/node.key");
     strcpy(c->read_audit_log_path, "read-audit.log");
+    strcpy(c->risk_ruleset_path, "ruleset.ini");
     c->block_heartbeat_ms = 5000;
     c->block_interval_ms = 50;
     c->block_txs_max = 5000;

@@ -11,6 +11,7 @@
  *   [blocks]   heartbeat_ms, interval_ms, max_txs
  *   [mempool]  max_txs, max_bytes, verifier_threads
  *   [consensus] propose_timeout_ms, vote_timeout_ms
+ *   [risk]     ruleset, retention_blocks
  *
  * node_config_write() produces a file with a comment above every key saying
  * what it means; `hansad testnet` uses it, and it is the reference for the
@@ -143,6 +144,10 @@ struct node_config {
     uint32_t mempool_txs_max;
     uint64_t mempool_bytes_max;
     uint32_t verifier_threads;
+
+    /* [risk] */
+    char risk_ruleset_path[NODE_CONFIG_PATH_BYTES_MAX]; /* INI, RISK.md; must exist */
+    uint64_t risk_retention_blocks;                     /* 0 = keep every alert */
 };
 
 /*

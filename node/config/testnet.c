@@ -31,6 +31,7 @@
 #include "genesis.h"
 #include "hansa/assert.h"
 #include "pki.h"
+#include "risk.h"
 #include "testnet.h"
 
 #define WHY_BYTES 1024
@@ -544,6 +545,22 @@ static hansa_err write_config(struct net *n, int i, struct node_config *c)
     return rv;
 }
 
+/* The default risk ruleset, the same bytes on every node (RISK.md). */
+static hansa_err write_rulesets(struct net *n)
+{
+    const char *text = risk_ruleset_default_text();
+    hansa_err rv = HANSA_OK;
+    for (int i = 0; i < n->o.validators && rv == HANSA_OK; i++) {
+        char node[32], path[CONFIG_PATH_BYTES_MAX];
+        snprintf(node, sizeof node, "node%d", i);
+        net_path(n, path, node, "ruleset.ini");
+        rv = config_file_create(path, text, strlen(text), 0644, n->why, sizeof n->why);
+    }
+    if (rv == HANSA_OK)
+        printf("  %-22s the default risk ruleset, one per node\n", "ruleset.ini");
+    return rv;
+}
+
 static void print_summary(const struct net *n)
 {
     printf("\nTest network %s: %d validator%s in %s\n\n", n->o.chain_id, n->o.validators,
@@ -583,6 +600,8 @@ static hansa_err generate(struct net *n)
         config_why(n->why, sizeof n->why, "out of memory");
         rv = HANSA_ENOMEM;
     }
+    if (rv == HANSA_OK)
+        rv = write_rulesets(n);
     if (rv == HANSA_OK)
         printf("  %-22s one per node\n", "config.ini");
     for (int i = 0; i < n->o.validators && rv == HANSA_OK; i++)

@@ -414,9 +414,12 @@ static void resume_locked(struct api *api, size_t i)
     queue_push_locked(api, c);
 }
 
+/* The tx id a parked receipt wait waits for; NULL for an alert poll. */
 static const uint8_t *parked_tx_id(const struct api_ctx *c)
 {
-    HANSA_ASSERT(c->query != NULL && c->query->kind_case == HANSA__QUERY__KIND_RECEIPT);
+    HANSA_ASSERT(c->query != NULL);
+    if (c->query->kind_case != HANSA__QUERY__KIND_RECEIPT)
+        return NULL;
     return c->query->receipt->tx_id.data;
 }
 
@@ -431,11 +434,25 @@ void api_on_commit(struct api *api, uint64_t height, uint64_t block_time_ms,
     for (size_t i = 0; i < api->n_parked;) {
         const uint8_t *id = parked_tx_id(api->parked[i]);
         bool hit = false;
-        for (size_t k = 0; k < results->n_results && !hit; k++) {
+        for (size_t k = 0; id != NULL && k < results->n_results && !hit; k++) {
             const Hansa__TxResult *r = results->results[k];
             hit = r->tx_id.len == WIRE_HASH_BYTES && memcmp(r->tx_id.data, id, 32) == 0;
         }
         if (hit)
+            resume_locked(api, i); /* parked[i] now holds another entry */
+        else
+            i++;
+    }
+    pthread_mutex_unlock(&api->mu);
+}
+
+void api_on_alerts(struct api *api)
+{
+    if (api == NULL)
+        return;
+    pthread_mutex_lock(&api->mu);
+    for (size_t i = 0; i < api->n_parked;) {
+        if (parked_tx_id(api->parked[i]) == NULL)
             resume_locked(api, i); /* parked[i] now holds another entry */
         else
             i++;
@@ -489,6 +506,17 @@ static void serve_status(struct api_ctx *c, Hansa__Response *resp)
     st->mempool_txs = txs > UINT32_MAX ? UINT32_MAX : (uint32_t)txs;
     st->mempool_bytes = mempool_bytes(api->deps.mempool);
     st->local_time_ms = api_now_ms(api);
+    Hansa__Cursor *head = api_alloc(c, sizeof *head);
+    if (head == NULL)
+        return;
+    hansa__cursor__init(head);
+    hansa_err rv =
+        store_meta_cursor(api->deps.store, STORE_META_RISK_HEAD, &head->height, &head->ordinal);
+    if (rv != HANSA_OK) {
+        api_fail_storage(c, resp, "status: alert head", rv);
+        return;
+    }
+    st->alert_head = head;
     resp->kind_case = HANSA__RESPONSE__KIND_STATUS;
     resp->status = st;
 }

@@ -58,6 +58,9 @@ void api_close(struct api *api);
  * parked receipt queries for these transactions. */
 void api_on_commit(struct api *api, uint64_t height, uint64_t block_time_ms,
                    const Hansa__BlockResults *results);
+/* New alerts were committed (the risk thread): parked alert polls look
+ * again. Any thread. */
+void api_on_alerts(struct api *api);
 /* Expire parked receipt queries whose wait ended (event loop, ~every 100 ms). */
 void api_tick(struct api *api, uint64_t now_ms);
 

@@ -205,5 +205,8 @@ void api_read_history(struct api_ctx *c, Hansa__Response *resp);
 void api_read_block(struct api_ctx *c, Hansa__Response *resp);
 void api_read_parameters(struct api_ctx *c, Hansa__Response *resp);
 void api_read_proposal(struct api_ctx *c, Hansa__Response *resp);
+/* alerts.c: GetAlerts; false when the request was parked (may_wait and
+ * nothing to answer yet): the caller must not touch c. */
+bool api_read_alerts(struct api_ctx *c, Hansa__Response *resp, bool may_wait);
 
 #endif

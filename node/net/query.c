@@ -452,9 +452,9 @@ bool api_query(struct api_ctx *c, Hansa__Response *resp)
         api_read_proposal(c, resp);
         break;
     case HANSA__QUERY__KIND_ALERTS:
+        return api_read_alerts(c, resp, true);
     case HANSA__QUERY__KIND_CREDIT_EVENTS:
-        api_fail(c, resp, ERR(UNSUPPORTED),
-                 "this node does not serve alerts or credit-event streams yet");
+        api_fail(c, resp, ERR(UNSUPPORTED), "this node does not serve credit-event streams yet");
         break;
     case HANSA__QUERY__KIND__NOT_SET:
         api_fail(c, resp, ERR(BAD_REQUEST), "the query asks no question");
@@ -468,6 +468,9 @@ bool api_query(struct api_ctx *c, Hansa__Response *resp)
 
 bool api_query_resume(struct api_ctx *c, Hansa__Response *resp)
 {
-    HANSA_ASSERT(c->query != NULL && c->query->kind_case == HANSA__QUERY__KIND_RECEIPT);
+    HANSA_ASSERT(c->query != NULL);
+    if (c->query->kind_case == HANSA__QUERY__KIND_ALERTS)
+        return api_read_alerts(c, resp, api_now_ms(c->api) < c->deadline_ms);
+    HANSA_ASSERT(c->query->kind_case == HANSA__QUERY__KIND_RECEIPT);
     return receipt(c, resp, false);
 }

@@ -37,7 +37,9 @@ static void batch_op(rocksdb_writebatch_t *wb, rocksdb_column_family_handle_t *c
         rocksdb_writebatch_put_cf(wb, cf, (const char *)key, key_len, (const char *)val, val_len);
 }
 
-static void batch_ledger_output(struct store *s, rocksdb_writebatch_t *wb,
+/* History writes also go into the by-height index (store.h): the risk
+ * engine reads what a block changed from it. */
+static void batch_ledger_output(struct store *s, rocksdb_writebatch_t *wb, uint64_t height,
                                 const struct ledger_output *out)
 {
     for (size_t i = 0; i < out->n_state; i++) {
@@ -47,6 +49,9 @@ static void batch_ledger_output(struct store *s, rocksdb_writebatch_t *wb,
     for (size_t i = 0; i < out->n_history; i++) {
         const struct ledger_write *w = &out->history[i];
         batch_op(wb, s->cf[STORE_HISTORY], w->key, w->key_len, w->val, w->val_len);
+        uint8_t ix[STORE_HISTORY_BY_HEIGHT_BYTES];
+        store_history_by_height_key(ix, height, (uint32_t)i);
+        batch_op(wb, s->cf[STORE_HISTORY], ix, sizeof ix, w->key, w->key_len);
     }
 }
 
@@ -104,7 +109,7 @@ hansa_err store_commit_genesis(struct store *s, const struct ledger_output *out)
         return store_fail(s, HANSA_EEXIST, "genesis is already committed (height %llu)",
                           (unsigned long long)store_height(s));
     rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
-    batch_ledger_output(s, wb, out);
+    batch_ledger_output(s, wb, 0, out);
     batch_tip(s, wb, 0, out->state_root);
     hansa_err rv = batch_write(s, wb, "genesis commit");
     if (rv == HANSA_OK)
@@ -159,7 +164,7 @@ hansa_err store_commit_block(struct store *s, const struct store_commit *c)
              c->stored_block != NULL ? c->stored_block : (const uint8_t *)"", c->stored_block_len);
     batch_op(wb, s->cf[STORE_BLOCK_IDS], c->block_hash, WIRE_HASH_BYTES, h, sizeof h);
     batch_txs(s, wb, c);
-    batch_ledger_output(s, wb, c->out);
+    batch_ledger_output(s, wb, c->height, c->out);
     batch_puts(s, wb, c->extra, c->n_extra);
     batch_tip(s, wb, c->height, c->out->state_root);
 
@@ -180,4 +185,13 @@ hansa_err store_write_sync(struct store *s, const struct store_put *puts, size_t
     rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
     batch_puts(s, wb, puts, n);
     return batch_write(s, wb, "synced write");
+}
+
+void store_history_by_height_key(uint8_t key[STORE_HISTORY_BY_HEIGHT_BYTES], uint64_t height,
+                                 uint32_t i)
+{
+    key[0] = '#';
+    store_be64_put(key + 1, height);
+    for (int k = 0; k < 4; k++)
+        key[9 + k] = (uint8_t)(i >> (24 - 8 * k));
 }

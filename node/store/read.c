@@ -171,3 +171,39 @@ struct ledger_state store_ledger_state(struct store *s)
     struct ledger_state st = {.ctx = s, .get = state_get, .scan = state_scan};
     return st;
 }
+
+hansa_err store_meta_u64(struct store *s, const char *key, uint64_t *v)
+{
+    uint8_t *val = NULL;
+    size_t len = 0;
+    hansa_err rv = store_get(s, STORE_META, (const uint8_t *)key, strlen(key), &val, &len);
+    *v = 0;
+    if (rv == HANSA_ENOENT)
+        return HANSA_OK;
+    if (rv == HANSA_OK && len == 8)
+        *v = store_be64_get(val);
+    else if (rv == HANSA_OK)
+        rv = HANSA_EFORMAT;
+    free(val);
+    return rv;
+}
+
+hansa_err store_meta_cursor(struct store *s, const char *key, uint64_t *height, uint32_t *ordinal)
+{
+    uint8_t *val = NULL;
+    size_t len = 0;
+    hansa_err rv = store_get(s, STORE_META, (const uint8_t *)key, strlen(key), &val, &len);
+    *height = 0;
+    *ordinal = 0;
+    if (rv == HANSA_ENOENT)
+        return HANSA_OK;
+    if (rv == HANSA_OK && len == 12) {
+        *height = store_be64_get(val);
+        *ordinal =
+            (uint32_t)val[8] << 24 | (uint32_t)val[9] << 16 | (uint32_t)val[10] << 8 | val[11];
+    } else if (rv == HANSA_OK) {
+        rv = HANSA_EFORMAT;
+    }
+    free(val);
+    return rv;
+}

@@ -7,6 +7,9 @@
  *   txs        32-byte tx id        -> encoded TxLocation (height, index)
  *   state      ledger key           -> encoded record (the ledger's state)
  *   history    ledger history key   -> encoded HistoryEntry
+ *              "#" be64 height be32 i -> the history key of the block's i-th
+ *                                  history write (what a block changed, in
+ *                                  execution order; read by the risk engine)
  *   alerts     (risk engine)        -> encoded Alert
  *   meta       name                 -> value: "height" (be64), "state_root" (32 bytes),
  *                                      "schema" (be32), consensus "signer" state, risk cursor
@@ -108,6 +111,22 @@ HANSA_MUST_USE hansa_err store_commit_block(struct store *s, const struct store_
 /* A synced batch of puts outside block commits (consensus last-signed
  * state, risk engine progress). */
 HANSA_MUST_USE hansa_err store_write_sync(struct store *s, const struct store_put *puts, size_t n);
+
+/* Risk engine progress in the meta family (node/riskrun.c writes them in
+ * its batches; the API reads them). */
+#define STORE_META_RISK_HEIGHT "risk_height" /* be64: last block processed */
+#define STORE_META_RISK_HEAD   "risk_head"   /* be64 height, be32 ordinal: newest alert */
+#define STORE_META_RISK_PRUNED "risk_pruned" /* the same: newest alert retention deleted */
+/* A be64 meta value (0 when absent), or a cursor ((0, 0) when absent);
+ * HANSA_EFORMAT for a value of the wrong size. */
+HANSA_MUST_USE hansa_err store_meta_u64(struct store *s, const char *key, uint64_t *v);
+HANSA_MUST_USE hansa_err store_meta_cursor(struct store *s, const char *key, uint64_t *height,
+                                           uint32_t *ordinal);
+
+/* The by-height history index key ("#", be64 height, be32 i). */
+#define STORE_HISTORY_BY_HEIGHT_BYTES 13u
+void store_history_by_height_key(uint8_t key[STORE_HISTORY_BY_HEIGHT_BYTES], uint64_t height,
+                                 uint32_t i);
 
 /* Point reads. HANSA_OK with a malloc'd copy (caller frees), HANSA_ENOENT, or
  * a storage error. */

@@ -121,6 +121,17 @@ void cluster_fini(struct cluster *c, bool keep)
     }
 }
 
+void cluster_dump_log(struct cluster *c, int i, int lines)
+{
+    char cmd[600];
+    fprintf(stderr, "---- last %d lines of node%d.log ----\n", lines, i);
+    fflush(stderr);
+    snprintf(cmd, sizeof cmd, "tail -n %d %s/node%d.log >&2", lines, c->dir, i);
+    if (system(cmd) != 0)
+        fprintf(stderr, "(no log)\n");
+    fprintf(stderr, "---- end of node%d.log ----\n", i);
+}
+
 struct tc *cluster_client(struct cluster *c, int i, uint32_t timeout_ms)
 {
     char url[64];
@@ -140,6 +151,19 @@ static bool answers(struct cluster *c, int i)
     return ok;
 }
 
+/* A node the test believes running has exited: say so with its log, and
+ * stop waiting for it (a wait would only end at its deadline). */
+static bool died(struct cluster *c, int k)
+{
+    int status = 0;
+    if (!proc_exited(&c->nodes[k], &status))
+        return false;
+    c->running[k] = false;
+    fprintf(stderr, "node%d exited unexpectedly (status %d)\n", k, status);
+    cluster_dump_log(c, k, 30);
+    return true;
+}
+
 bool cluster_wait_ready(struct cluster *c, int i, uint32_t timeout_ms)
 {
     uint64_t deadline = proc_mono_ms() + timeout_ms;
@@ -147,7 +171,7 @@ bool cluster_wait_ready(struct cluster *c, int i, uint32_t timeout_ms)
         if ((i >= 0 && k != i) || !c->running[k])
             continue;
         while (!answers(c, k))
-            if (proc_mono_ms() >= deadline)
+            if (proc_mono_ms() >= deadline || died(c, k))
                 return false;
     }
     return true;
@@ -173,6 +197,8 @@ bool cluster_wait_height(struct cluster *c, int i, uint64_t height, uint32_t tim
         for (int k = 0; k < c->n; k++) {
             if ((i >= 0 && k != i) || !c->running[k])
                 continue;
+            if (died(c, k))
+                return false;
             if (cluster_height(c, k) < height)
                 all = false;
         }

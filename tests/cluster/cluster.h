@@ -55,6 +55,9 @@ uint64_t cluster_height(struct cluster *c, int i);
 bool cluster_wait_ready(struct cluster *c, int i, uint32_t timeout_ms);
 /* Wait until node i (or every running node, i = -1) reaches height. */
 bool cluster_wait_height(struct cluster *c, int i, uint64_t height, uint32_t timeout_ms);
+/* Print the last `lines` lines of node i's log to stderr (for a failing
+ * wait: the log dies with the temp dir). */
+void cluster_dump_log(struct cluster *c, int i, int lines);
 /* The index of the running node with the highest height. */
 int cluster_leader(struct cluster *c);
 

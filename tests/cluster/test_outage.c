@@ -62,7 +62,12 @@ Test(outage, validator_down_for_a_thousand_blocks_catches_up)
     cr_assert(cluster_wait_height(&c, 0, target, 600000), "the chain did not reach %llu",
               (unsigned long long)target);
     cluster_start(&c, 3);
-    cr_assert(cluster_wait_height(&c, 3, target, 600000), "node3 did not catch up");
+    if (!cluster_wait_height(&c, 3, target, 600000)) {
+        cluster_dump_log(&c, 3, 60);
+        cluster_dump_log(&c, 0, 20);
+        cr_assert_fail("node3 did not catch up (at %llu of %llu)",
+                       (unsigned long long)cluster_height(&c, 3), (unsigned long long)target);
+    }
     cr_assert(log_mentions(3, "CATCHUP-PROGRESS"), "no catch-up progress in node3's log");
     cr_assert_gt(cluster_submit(&c, 3, 5, 20000), 0, "node3 does not serve after catch-up");
     cluster_check_agreement(&c);

@@ -451,7 +451,7 @@ Test(config, written_file_has_a_comment_above_every_key)
         }
         prev = line;
     }
-    cr_assert_eq(keys, 22, "every key of the table is written");
+    cr_assert_eq(keys, 24, "every key of the table is written");
     free(text);
 }
 

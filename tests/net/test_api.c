@@ -1136,9 +1136,9 @@ Test(api, refuses_non_canonical_old_and_foreign_queries)
     expect_error(r, ERR(WRONG_CHAIN));
     wire_free(r);
     q.chain_id = NULL;
-    q.kind_case = HANSA__QUERY__KIND_ALERTS;
-    Hansa__GetAlerts ga = HANSA__GET_ALERTS__INIT;
-    q.alerts = &ga;
+    q.kind_case = HANSA__QUERY__KIND_CREDIT_EVENTS;
+    Hansa__GetCreditEvents ge = HANSA__GET_CREDIT_EVENTS__INIT;
+    q.credit_events = &ge;
     r = query_raw("MER-SZ-0001", &kp, &q, node_now(), NULL, 0, false);
     expect_error(r, ERR(UNSUPPORTED));
     wire_free(r);

@@ -242,6 +242,10 @@ static void expect_block_complete(struct store *s, uint64_t b)
         tb_history_key(b, i, key);
         const struct ledger_write *w = &k->out.history[i];
         expect_value(s, STORE_HISTORY, key, 12, w->val, w->val_len, "history", b);
+        /* The by-height index names the same key, in execution order. */
+        uint8_t ix[STORE_HISTORY_BY_HEIGHT_BYTES];
+        store_history_by_height_key(ix, b, i);
+        expect_value(s, STORE_HISTORY, ix, sizeof ix, key, 12, "history index", b);
     }
     expect_value(s, STORE_ALERTS, k->alert_k, 10, k->alert_v, sizeof k->alert_v, "alert", b);
     tb_block_free(k);
@@ -266,6 +270,9 @@ static void expect_block_absent(struct store *s, uint64_t b)
     for (uint32_t i = 0; i < TB_HISTORY_PER_BLOCK; i++) {
         tb_history_key(b, i, key);
         expect_absent(s, STORE_HISTORY, key, 12, "history", b);
+        uint8_t ix[STORE_HISTORY_BY_HEIGHT_BYTES];
+        store_history_by_height_key(ix, b, i);
+        expect_absent(s, STORE_HISTORY, ix, sizeof ix, "history index", b);
     }
     expect_absent(s, STORE_ALERTS, k->alert_k, 10, "alert", b);
     tb_tmp_key(b, key);

@@ -163,6 +163,8 @@ static void run_block(struct fx *f, const struct wire_tx *txs, size_t n)
     }
     memstate_apply(f->ms, &f->last);
     memcpy(f->root, f->last.state_root, WIRE_HASH_BYTES);
+    if (f->on_block != NULL)
+        f->on_block(f->on_block_arg, &blk, &f->last);
     f->height++;
     f->time_ms += FX_BLOCK_MS;
 }

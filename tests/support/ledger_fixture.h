@@ -37,6 +37,10 @@ struct fx {
     uint8_t root[WIRE_HASH_BYTES];
     uint64_t nonce;
     struct ledger_output last; /* output of the last block (history, results) */
+    /* Called after each block is executed and applied (the risk fixture
+     * feeds its engine from here); NULL for none. */
+    void (*on_block)(void *arg, const struct ledger_block *blk, const struct ledger_output *out);
+    void *on_block_arg;
 };
 
 struct fx_result {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -99,12 +100,35 @@ static bool port_free(int port)
     return ok;
 }
 
+/* The lowest port the kernel hands out for port-0 binds and outgoing
+ * connections (/proc/sys/net/ipv4/ip_local_port_range; 32768 by default).
+ * Ports chosen for nodes stay below it: a port in the ephemeral range can be
+ * taken by any connection between the test choosing it and the node binding
+ * it (a node restarted minutes later then fails with "Address in use"). */
+static int ephemeral_low(void)
+{
+    int low = 32768, high = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose(f);
+    }
+    return low;
+}
+
 int proc_free_port_base(int span)
 {
+    const int lo = 12000;
+    int hi = ephemeral_low();
+    if (hi - lo < 4 * span)
+        return -1;
     /* Start from a pid-dependent point so parallel test processes do not
-     * race for the same range. */
-    int start = 20000 + (int)(getpid() % 2000) * 10;
-    for (int base = start; base < 60000; base += span + 7) {
+     * race for the same range; wrap around once. */
+    int slots = (hi - lo - span) / (span + 7);
+    int first = (int)(getpid() % slots);
+    for (int k = 0; k < slots; k++) {
+        int base = lo + ((first + k) % slots) * (span + 7);
         bool all = true;
         for (int i = 0; i < span && all; i++)
             all = port_free(base + i);
@@ -112,6 +136,20 @@ int proc_free_port_base(int span)
             return base;
     }
     return -1;
+}
+
+bool proc_exited(struct proc *p, int *status)
+{
+    if (p->pid <= 0)
+        return true;
+    int st = 0;
+    pid_t r = waitpid(p->pid, &st, WNOHANG);
+    if (r != p->pid)
+        return false;
+    p->pid = 0;
+    if (status != NULL)
+        *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return true;
 }
 
 bool proc_wait_until(bool (*cond)(void *arg), void *arg, uint32_t timeout_ms)

@@ -24,7 +24,11 @@ void proc_signal(struct proc *p, int sig);
 /* Exit status (or 128+signal) once it ended within timeout_ms, else -1. */
 int proc_wait(struct proc *p, uint32_t timeout_ms);
 
-/* A base port P such that P..P+span-1 are free on 127.0.0.1 right now. */
+/* True (with its exit status, or 128+signal) once p has ended; reaps it. */
+bool proc_exited(struct proc *p, int *status);
+
+/* A base port P such that P..P+span-1 are free on 127.0.0.1 right now,
+ * below the kernel's ephemeral port range. */
 int proc_free_port_base(int span);
 
 /* Poll cond every 20 ms until it holds or timeout_ms passes. */

@@ -1,0 +1,559 @@
+/*
+ * The engine's loop over one block (risk.h): rules in registry order, each
+ * with its due timers first, then its block handler; the rule-facing API of
+ * rule.h (state, timers, entity lookups); and the alert log writes.
+ *
+ * Writes go to an overlay (node/ledger/overlay.c) so that a rule reads its
+ * own writes within the block and the output is sorted and unique.
+ *
+ * Incident state (i/<id>): be32 next event number, one byte severity, one
+ * byte open (1) or resolved (0).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hansa/assert.h"
+#include "internal.h"
+#include "keys.h"
+#include "overlay.h"
+
+/* ---- keys ---- */
+
+static void be64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t be64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void be32_put(uint8_t *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint32_t be32_get(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void risk_log_key(uint8_t key[RISK_LOG_KEY_BYTES], uint64_t height, uint32_t ordinal)
+{
+    key[0] = 'a';
+    key[1] = '/';
+    be64_put(key + 2, height);
+    be32_put(key + 10, ordinal);
+}
+
+bool risk_log_key_parse(const uint8_t *key, size_t len, uint64_t *height, uint32_t *ordinal)
+{
+    if (len != RISK_LOG_KEY_BYTES || key[0] != 'a' || key[1] != '/')
+        return false;
+    *height = be64_get(key + 2);
+    *ordinal = be32_get(key + 10);
+    return true;
+}
+
+/* prefix ("s/" or "t/") + rule id + "/" + rest; returns the length. */
+static size_t rule_key(uint8_t *buf, size_t cap, char kind, const char *rule, const void *rest,
+                       size_t rest_len)
+{
+    size_t id_len = strlen(rule);
+    size_t n = 2 + id_len + 1 + rest_len;
+    if (n > cap)
+        return 0;
+    buf[0] = (uint8_t)kind;
+    buf[1] = '/';
+    memcpy(buf + 2, rule, id_len);
+    buf[2 + id_len] = '/';
+    if (rest_len > 0)
+        memcpy(buf + 3 + id_len, rest, rest_len);
+    return n;
+}
+
+/* ---- context ---- */
+
+const struct risk_block *risk_ctx_block(const struct risk_ctx *ctx)
+{
+    return ctx->b;
+}
+
+const struct risk_ruleset *risk_ctx_ruleset(const struct risk_ctx *ctx)
+{
+    return ctx->env->rs;
+}
+
+int64_t risk_param(const struct risk_ctx *ctx, size_t i)
+{
+    HANSA_ASSERT(i < ctx->rule->n_params);
+    return ctx->env->rs->params[ctx->rule_ix][i];
+}
+
+bool risk_listed_jurisdiction(const struct risk_ctx *ctx, const char *country)
+{
+    const struct risk_ruleset *rs = ctx->env->rs;
+    if (country == NULL || country[0] == '\0')
+        return false;
+    for (size_t i = 0; i < rs->n_jurisdictions; i++)
+        if (strcmp(rs->jurisdictions[i], country) == 0)
+            return true;
+    return false;
+}
+
+bool risk_min_transit_ms(const struct risk_ctx *ctx, const char *from, const char *to, int64_t *ms)
+{
+    const struct risk_ruleset *rs = ctx->env->rs;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *a = pass == 0 ? from : to, *b = pass == 0 ? to : from;
+        for (size_t i = 0; i < rs->n_transit; i++)
+            if (strcmp(rs->transit[i].from, a) == 0 && strcmp(rs->transit[i].to, b) == 0) {
+                *ms = rs->transit[i].min_ms;
+                return true;
+            }
+    }
+    return false;
+}
+
+const char *risk_validator_operator(const struct risk_ctx *ctx, const char *validator_id)
+{
+    const Hansa__ValidatorSet *vs = ctx->env->validators;
+    for (size_t i = 0; vs != NULL && validator_id != NULL && i < vs->n_validators; i++) {
+        const Hansa__Validator *v = vs->validators[i];
+        if (v->id != NULL && strcmp(v->id, validator_id) == 0)
+            return v->operator_party != NULL && v->operator_party[0] != '\0' ? v->operator_party
+                                                                              : NULL;
+    }
+    return NULL;
+}
+
+Hansa__TxBody__ActionCase risk_tx_action(const struct risk_ctx *ctx, size_t i)
+{
+    HANSA_ASSERT(i < ctx->b->n_txs);
+    return ctx->b->txs[i].body->action_case;
+}
+
+Hansa__ResultCode risk_tx_result(const struct risk_ctx *ctx, size_t i)
+{
+    HANSA_ASSERT(i < ctx->b->n_txs);
+    return ctx->b->results[i]->result;
+}
+
+/* ---- raw state access (overlay over committed) ---- */
+
+hansa_err risk_raw_get(struct risk_ctx *ctx, const uint8_t *key, size_t key_len, uint8_t **val,
+                       size_t *val_len)
+{
+    struct overlay_entry_view v;
+    if (overlay_get(ctx->ov, key, key_len, &v) == 1) {
+        if (v.val == NULL)
+            return HANSA_ENOENT;
+        *val = malloc(v.val_len ? v.val_len : 1);
+        if (*val == NULL)
+            return HANSA_ENOMEM;
+        if (v.val_len > 0)
+            memcpy(*val, v.val, v.val_len);
+        *val_len = v.val_len;
+        return HANSA_OK;
+    }
+    return ctx->env->alerts.get(ctx->env->alerts.ctx, key, key_len, val, val_len);
+}
+
+hansa_err risk_raw_put(struct risk_ctx *ctx, const uint8_t *key, size_t key_len, const uint8_t *val,
+                       size_t val_len)
+{
+    HANSA_ASSERT(val != NULL || val_len == 0);
+    return overlay_put(ctx->ov, key, key_len, val, val_len);
+}
+
+struct kv {
+    uint8_t *key;
+    size_t key_len;
+    uint8_t *val;
+    size_t val_len;
+};
+
+struct collect {
+    struct kv *v;
+    size_t n, cap;
+    hansa_err err;
+};
+
+static bool collect_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                          size_t val_len)
+{
+    struct collect *c = arg;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        struct kv *v = realloc(c->v, cap * sizeof *v);
+        if (v == NULL) {
+            c->err = HANSA_ENOMEM;
+            return false;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    uint8_t *k = malloc(key_len ? key_len : 1), *x = malloc(val_len ? val_len : 1);
+    if (k == NULL || x == NULL) {
+        free(k);
+        free(x);
+        c->err = HANSA_ENOMEM;
+        return false;
+    }
+    memcpy(k, key, key_len);
+    if (val_len > 0)
+        memcpy(x, val, val_len);
+    c->v[c->n++] = (struct kv){k, key_len, x, val_len};
+    return true;
+}
+
+static void collect_free(struct collect *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->v[i].key);
+        free(c->v[i].val);
+    }
+    free(c->v);
+}
+
+static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c != 0 ? c : (al > bl) - (al < bl);
+}
+
+/* Visit committed keys with prefix merged with this block's overlay; skip
+ * strips that many leading bytes from the key passed to visit. */
+hansa_err risk_raw_scan(struct risk_ctx *ctx, const uint8_t *prefix, size_t prefix_len, size_t skip,
+                        ledger_visit_fn visit, void *arg)
+{
+    struct collect c = {0};
+    hansa_err rv = ctx->env->alerts.scan(ctx->env->alerts.ctx, prefix, prefix_len, collect_visit, &c);
+    if (rv == HANSA_OK)
+        rv = c.err;
+    struct overlay_entry_view *ov = NULL;
+    size_t n_ov = 0;
+    if (rv == HANSA_OK)
+        rv = overlay_sorted(ctx->ov, &ov, &n_ov);
+    if (rv != HANSA_OK) {
+        collect_free(&c);
+        return rv;
+    }
+    /* First overlay entry with the prefix. */
+    size_t j = 0;
+    while (j < n_ov && key_cmp(ov[j].key, ov[j].key_len, prefix, prefix_len) < 0)
+        j++;
+    size_t i = 0;
+    bool go = true;
+    while (go) {
+        bool have_ov = j < n_ov && ov[j].key_len >= prefix_len &&
+                       memcmp(ov[j].key, prefix, prefix_len) == 0;
+        bool have_c = i < c.n;
+        if (!have_ov && !have_c)
+            break;
+        int cmp = !have_ov ? -1
+                  : !have_c
+                      ? 1
+                      : key_cmp(c.v[i].key, c.v[i].key_len, ov[j].key, ov[j].key_len);
+        if (cmp < 0) {
+            go = visit(arg, c.v[i].key + skip, c.v[i].key_len - skip, c.v[i].val, c.v[i].val_len);
+            i++;
+        } else {
+            if (ov[j].val != NULL)
+                go = visit(arg, ov[j].key + skip, ov[j].key_len - skip, ov[j].val, ov[j].val_len);
+            if (cmp == 0)
+                i++;
+            j++;
+        }
+    }
+    free(ov);
+    collect_free(&c);
+    return HANSA_OK;
+}
+
+/* ---- the rule's state ---- */
+
+#define RISK_KEY_BYTES_MAX 1024u
+
+hansa_err risk_get(struct risk_ctx *ctx, const void *key, size_t key_len, uint8_t **val,
+                   size_t *val_len)
+{
+    uint8_t k[RISK_KEY_BYTES_MAX];
+    size_t n = rule_key(k, sizeof k, 's', ctx->rule->id, key, key_len);
+    HANSA_ASSERT(n > 0);
+    return risk_raw_get(ctx, k, n, val, val_len);
+}
+
+hansa_err risk_put(struct risk_ctx *ctx, const void *key, size_t key_len, const void *val,
+                   size_t val_len)
+{
+    uint8_t k[RISK_KEY_BYTES_MAX];
+    size_t n = rule_key(k, sizeof k, 's', ctx->rule->id, key, key_len);
+    HANSA_ASSERT(n > 0);
+    return risk_raw_put(ctx, k, n, val, val_len);
+}
+
+hansa_err risk_scan(struct risk_ctx *ctx, const void *prefix, size_t prefix_len,
+                    ledger_visit_fn visit, void *arg)
+{
+    uint8_t k[RISK_KEY_BYTES_MAX];
+    size_t n = rule_key(k, sizeof k, 's', ctx->rule->id, prefix, prefix_len);
+    HANSA_ASSERT(n > 0);
+    return risk_raw_scan(ctx, k, n, n - prefix_len, visit, arg);
+}
+
+/* ---- timers ---- */
+
+static size_t timer_key(struct risk_ctx *ctx, uint8_t *k, uint64_t due_ms, const void *key,
+                        size_t key_len)
+{
+    uint8_t rest[RISK_KEY_BYTES_MAX];
+    HANSA_ASSERT(key_len + 9 <= sizeof rest);
+    be64_put(rest, due_ms);
+    rest[8] = '/';
+    memcpy(rest + 9, key, key_len);
+    size_t n = rule_key(k, RISK_KEY_BYTES_MAX, 't', ctx->rule->id, rest, key_len + 9);
+    HANSA_ASSERT(n > 0);
+    return n;
+}
+
+hansa_err risk_timer_set(struct risk_ctx *ctx, uint64_t due_ms, const void *key, size_t key_len)
+{
+    uint8_t k[RISK_KEY_BYTES_MAX];
+    size_t n = timer_key(ctx, k, due_ms, key, key_len);
+    return risk_raw_put(ctx, k, n, (const uint8_t *)"", 0);
+}
+
+hansa_err risk_timer_cancel(struct risk_ctx *ctx, uint64_t due_ms, const void *key,
+                            size_t key_len)
+{
+    uint8_t k[RISK_KEY_BYTES_MAX];
+    size_t n = timer_key(ctx, k, due_ms, key, key_len);
+    return risk_raw_put(ctx, k, n, NULL, 0);
+}
+
+struct due_scan {
+    uint64_t now_ms;
+    struct collect due;
+};
+
+static bool due_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                      size_t val_len)
+{
+    struct due_scan *d = arg;
+    if (key_len < 9 || be64_get(key) >= d->now_ms)
+        return false; /* sorted by due time: the rest is later */
+    return collect_visit(&d->due, key, key_len, val, val_len);
+}
+
+static hansa_err fire_timers(struct risk_ctx *ctx)
+{
+    uint8_t prefix[RISK_KEY_BYTES_MAX];
+    size_t n = rule_key(prefix, sizeof prefix, 't', ctx->rule->id, NULL, 0);
+    struct due_scan d = {.now_ms = ctx->b->time_ms};
+    hansa_err rv = risk_raw_scan(ctx, prefix, n, n, due_visit, &d);
+    if (rv == HANSA_OK)
+        rv = d.due.err;
+    for (size_t i = 0; rv == HANSA_OK && i < d.due.n; i++) {
+        const struct kv *t = &d.due.v[i];
+        uint64_t due = be64_get(t->key);
+        rv = risk_timer_cancel(ctx, due, t->key + 9, t->key_len - 9);
+        if (rv == HANSA_OK && ctx->rule->on_timer != NULL)
+            rv = ctx->rule->on_timer(ctx, t->key + 9, t->key_len - 9, due);
+    }
+    collect_free(&d.due);
+    return rv;
+}
+
+/* ---- entities as of the block ---- */
+
+struct latest {
+    uint64_t height_max;
+    size_t base_len;
+    uint8_t *val;
+    size_t val_len;
+    hansa_err err;
+};
+
+/* History keys are "<entity key>/<16 hex height>/<8 hex seq>". */
+static bool latest_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                         size_t val_len)
+{
+    struct latest *l = arg;
+    if (key_len != l->base_len + 16 + 1 + 8)
+        return true; /* a longer entity key sharing the prefix */
+    uint64_t h = 0;
+    for (size_t i = 0; i < 16; i++) {
+        char ch = (char)key[l->base_len + i];
+        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        if (d < 0)
+            return true;
+        h = h << 4 | (uint64_t)d;
+    }
+    if (h > l->height_max)
+        return false;
+    uint8_t *copy = malloc(val_len ? val_len : 1);
+    if (copy == NULL) {
+        l->err = HANSA_ENOMEM;
+        return false;
+    }
+    if (val_len > 0)
+        memcpy(copy, val, val_len);
+    free(l->val);
+    l->val = copy;
+    l->val_len = val_len;
+    return true;
+}
+
+hansa_err risk_entity(struct risk_ctx *ctx, Hansa__EntityType type, const char *owner,
+                      const char *id, Hansa__HistoryEntry **out)
+{
+    char key[LEDGER_KEY_BYTES_MAX + 1];
+    size_t n = ledger_key_entity(key, type, owner, id);
+    if (n == 0)
+        return HANSA_ENOENT;
+    key[n++] = '/';
+    struct latest l = {.height_max = ctx->b->height, .base_len = n};
+    hansa_err rv = ctx->env->history.scan(ctx->env->history.ctx, (const uint8_t *)key, n,
+                                          latest_visit, &l);
+    if (rv == HANSA_OK)
+        rv = l.err;
+    if (rv == HANSA_OK && l.val == NULL)
+        rv = HANSA_ENOENT;
+    if (rv == HANSA_OK)
+        rv = wire_decode(&hansa__history_entry__descriptor, l.val, l.val_len, 4 * l.val_len + 4096,
+                         WIRE_LENIENT, (ProtobufCMessage **)out);
+    free(l.val);
+    return rv;
+}
+
+/* ---- incidents ---- */
+
+static void incident_key(uint8_t key[2 + WIRE_HASH_BYTES], const uint8_t id[WIRE_HASH_BYTES])
+{
+    key[0] = 'i';
+    key[1] = '/';
+    memcpy(key + 2, id, WIRE_HASH_BYTES);
+}
+
+hansa_err risk_incident_get(struct risk_ctx *ctx, const uint8_t id[WIRE_HASH_BYTES],
+                            struct risk_incident *inc)
+{
+    uint8_t key[2 + WIRE_HASH_BYTES], *val = NULL;
+    size_t len = 0;
+    incident_key(key, id);
+    hansa_err rv = risk_raw_get(ctx, key, sizeof key, &val, &len);
+    if (rv == HANSA_ENOENT) {
+        *inc = (struct risk_incident){0};
+        return HANSA_OK;
+    }
+    if (rv != HANSA_OK)
+        return rv;
+    if (len != 6) {
+        free(val);
+        return HANSA_EFORMAT;
+    }
+    *inc = (struct risk_incident){
+        .exists = true, .next_event = be32_get(val), .severity = val[4], .open = val[5] != 0};
+    free(val);
+    return HANSA_OK;
+}
+
+hansa_err risk_incident_put(struct risk_ctx *ctx, const uint8_t id[WIRE_HASH_BYTES],
+                            const struct risk_incident *inc)
+{
+    uint8_t key[2 + WIRE_HASH_BYTES], val[6];
+    incident_key(key, id);
+    be32_put(val, inc->next_event);
+    val[4] = (uint8_t)inc->severity;
+    val[5] = inc->open ? 1 : 0;
+    return risk_raw_put(ctx, key, sizeof key, val, sizeof val);
+}
+
+/* ---- the block ---- */
+
+static hansa_err run_rule(struct risk_ctx *ctx)
+{
+    hansa_err rv = fire_timers(ctx);
+    if (rv == HANSA_OK && ctx->rule->on_block != NULL)
+        rv = ctx->rule->on_block(ctx);
+    return rv;
+}
+
+static hansa_err output_writes(struct risk_ctx *ctx, struct risk_output *out)
+{
+    struct overlay_entry_view *v = NULL;
+    size_t n = 0;
+    hansa_err rv = overlay_sorted(ctx->ov, &v, &n);
+    if (rv != HANSA_OK)
+        return rv;
+    out->writes = calloc(n ? n : 1, sizeof *out->writes);
+    if (out->writes == NULL) {
+        free(v);
+        return HANSA_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct ledger_write *w = &out->writes[out->n_writes];
+        w->key = malloc(v[i].key_len);
+        w->val = v[i].val != NULL ? malloc(v[i].val_len ? v[i].val_len : 1) : NULL;
+        if (w->key == NULL || (v[i].val != NULL && w->val == NULL)) {
+            free(w->key);
+            free(w->val);
+            free(v);
+            return HANSA_ENOMEM;
+        }
+        memcpy(w->key, v[i].key, v[i].key_len);
+        w->key_len = v[i].key_len;
+        if (v[i].val != NULL && v[i].val_len > 0)
+            memcpy(w->val, v[i].val, v[i].val_len);
+        w->val_len = v[i].val_len;
+        out->n_writes++;
+    }
+    free(v);
+    return HANSA_OK;
+}
+
+hansa_err risk_process(const struct risk_env *env, const struct risk_block *b,
+                       struct risk_output *out)
+{
+    HANSA_ASSERT(env != NULL && env->rs != NULL && b != NULL && out != NULL);
+    HANSA_ASSERT(b->n_txs == 0 || (b->txs != NULL && b->results != NULL));
+    memset(out, 0, sizeof *out);
+    struct risk_ctx ctx = {.env = env, .b = b, .out = out};
+    hansa_err rv = overlay_open(&ctx.ov, b->hash);
+    for (size_t i = 0; rv == HANSA_OK && i < risk_rule_count; i++) {
+        if (!env->rs->enabled[i])
+            continue;
+        ctx.rule = risk_rules[i];
+        ctx.rule_ix = i;
+        rv = run_rule(&ctx);
+    }
+    if (rv == HANSA_OK)
+        rv = output_writes(&ctx, out);
+    overlay_close(ctx.ov);
+    if (rv != HANSA_OK)
+        risk_output_free(out);
+    HANSA_ASSERT(rv != HANSA_OK || out->n_alerts == ctx.next_ordinal);
+    return rv;
+}
+
+void risk_output_free(struct risk_output *out)
+{
+    if (out == NULL)
+        return;
+    for (size_t i = 0; i < out->n_writes; i++) {
+        free(out->writes[i].key);
+        free(out->writes[i].val);
+    }
+    free(out->writes);
+    for (size_t i = 0; i < out->n_alerts; i++)
+        free(out->alerts[i].bytes);
+    free(out->alerts);
+    memset(out, 0, sizeof *out);
+}

@@ -1,0 +1,449 @@
+/*
+ * PRICE-OUTLIER (RISK.md): an order line whose unit price is at least 2x or
+ * at most 0.5x the median unit price of at least 20 earlier lines with the
+ * same HS-6 code, unit and currency in the last 180 days (MEDIUM; HIGH at
+ * 4x / 0.25x). Over- and under-invoicing is how trade-based money
+ * laundering moves value; a consortium-wide price history is what a single
+ * bank cannot see.
+ *
+ * Input: the history entries of the block. An order's creation is the
+ * entry whose tx id is the order's created_tx_id; a cancellation is an
+ * entry of a CancelOrder transaction leaving the order CANCELLED.
+ *
+ * State: one window per group (HS-6, unit, currency), key
+ *     "g" <6 HS digits> <u8 len><currency> <u8 len><unit>
+ * whose value is a list of 24-byte entries in recording order
+ *     be64 time_ms | be64 unit_price_minor | 8-byte order tag
+ * (order tag = the first 8 bytes of SHA-256(merchant 0x00 order_no)). The
+ * list is pruned when touched: entries at or before t - window go, and only
+ * the latest `lines_kept` (default 512) stay, so the median is the median
+ * of at most that many latest lines of the window (min_lines above
+ * lines_kept can never be met). A timer per group, keyed by the group key
+ * and due when its last entry leaves the window, deletes a group nobody
+ * touches any more, so the state holds only lines of the window.
+ *
+ * Invariants and edge decisions:
+ *   1. "Earlier lines" are lines of orders created by earlier transactions
+ *      (earlier blocks, or earlier in this block): every line of an order is
+ *      compared with the window as it was before the order, then all of them
+ *      join it. An order cannot set its own baseline.
+ *   2. The median of an even count is the lower middle value (RISK.md).
+ *      A median of 0 gives no ratio and is not checked.
+ *   3. Ratios are compared by cross-multiplying in 128 bits:
+ *      price x 10,000 >= median x bound_bps, so no rounding decides a case.
+ *   4. A cancelled order never counts: its entries leave the windows of its
+ *      lines (matched by order tag). Its alerts stay as they were.
+ *   5. One incident per order line: dedup key
+ *      "order/<merchant>/<order_no>/line/<line_no>".
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hansa/assert.h"
+#include "rule.h"
+
+enum {
+    P_MIN_LINES,
+    P_WINDOW,
+    P_LINES_KEPT,
+    P_MEDIUM_ABOVE_BPS,
+    P_MEDIUM_BELOW_BPS,
+    P_HIGH_ABOVE_BPS,
+    P_HIGH_BELOW_BPS,
+    P_SEVERITY_MEDIUM,
+    P_SEVERITY_HIGH,
+    P_COUNT
+};
+
+/* Largest window a ruleset may ask for: 4,096 x 24 bytes = 96 KiB per group. */
+#define PRICE_LINES_KEPT_MAX 4096
+#define ENTRY_BYTES          24u
+#define TAG_BYTES            8u
+/* "g" + 6 digits + (1 + 3) + (1 + 8) */
+#define GROUP_KEY_BYTES_MAX 20u
+
+static const struct risk_param_spec params[P_COUNT] = {
+    [P_MIN_LINES] = {"min_lines", RISK_P_INT, 20, 1, PRICE_LINES_KEPT_MAX,
+                     "earlier lines of the same HS-6, unit and currency needed for a median"},
+    [P_WINDOW] = {"window", RISK_P_DURATION, INT64_C(180) * 86400000, 1000,
+                  INT64_C(3650) * 86400000, "how far back earlier lines count"},
+    [P_LINES_KEPT] = {"lines_kept", RISK_P_INT, 512, 1, PRICE_LINES_KEPT_MAX,
+                      "latest lines kept per HS-6, unit and currency (the median's bound)"},
+    [P_MEDIUM_ABOVE_BPS] = {"medium_above_bps", RISK_P_INT, 20000, 10001, 100000000,
+                            "MEDIUM when the unit price is at least this many bps of the median"},
+    [P_MEDIUM_BELOW_BPS] = {"medium_below_bps", RISK_P_INT, 5000, 0, 9999,
+                            "MEDIUM when the unit price is at most this many bps of the median"},
+    [P_HIGH_ABOVE_BPS] = {"high_above_bps", RISK_P_INT, 40000, 10001, 100000000,
+                          "HIGH when the unit price is at least this many bps of the median"},
+    [P_HIGH_BELOW_BPS] = {"high_below_bps", RISK_P_INT, 2500, 0, 9999,
+                          "HIGH when the unit price is at most this many bps of the median"},
+    [P_SEVERITY_MEDIUM] = {"severity_medium", RISK_P_SEVERITY, HANSA__SEVERITY__SEVERITY_MEDIUM, 0,
+                           0, "severity of a line outside the medium bounds"},
+    [P_SEVERITY_HIGH] = {"severity_high", RISK_P_SEVERITY, HANSA__SEVERITY__SEVERITY_HIGH, 0, 0,
+                         "severity of a line outside the high bounds"},
+};
+
+/* ---- entries ---- */
+
+static void be64_put(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t be64_get(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void order_tag(const char *merchant, const char *order_no, uint8_t tag[TAG_BYTES])
+{
+    char buf[2 * HANSA_ID_LEN_MAX + 2];
+    size_t ml = strnlen(merchant, HANSA_ID_LEN_MAX), ol = strnlen(order_no, HANSA_ID_LEN_MAX);
+    memcpy(buf, merchant, ml);
+    buf[ml] = '\0';
+    memcpy(buf + ml + 1, order_no, ol);
+    uint8_t h[WIRE_HASH_BYTES];
+    wire_sha256(buf, ml + 1 + ol, h);
+    memcpy(tag, h, TAG_BYTES);
+}
+
+/* The group key of a line; 0 if the line's codes do not fit it (the ledger
+ * refuses such lines, so this only guards the key layout). */
+static size_t group_key(const Hansa__OrderItem *it, const char *currency,
+                        uint8_t key[GROUP_KEY_BYTES_MAX])
+{
+    size_t cl = strnlen(currency, 4), ul = strnlen(it->unit, 9);
+    if (strnlen(it->hs_code, 6) < 6 || cl > 3 || ul > 8)
+        return 0;
+    key[0] = 'g';
+    memcpy(key + 1, it->hs_code, 6);
+    key[7] = (uint8_t)cl;
+    memcpy(key + 8, currency, cl);
+    key[8 + cl] = (uint8_t)ul;
+    memcpy(key + 9 + cl, it->unit, ul);
+    return 9 + cl + ul;
+}
+
+/* One group touched by the order being processed. */
+struct group {
+    uint8_t key[GROUP_KEY_BYTES_MAX];
+    size_t key_len;
+    uint8_t *entries; /* owned; n * ENTRY_BYTES, room for cap */
+    size_t n, cap;
+    uint64_t stored_last_ms; /* time of the last stored entry (its timer), 0 if none */
+    bool has_median;
+    int64_t median_minor;
+    size_t median_count;
+};
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Load a group's window, dropping entries at or before cutoff_ms. */
+static hansa_err group_load(struct risk_ctx *ctx, struct group *g, uint64_t cutoff_ms, size_t extra)
+{
+    uint8_t *val = NULL;
+    size_t len = 0;
+    hansa_err rv = risk_get(ctx, g->key, g->key_len, &val, &len);
+    if (rv == HANSA_ENOENT)
+        len = 0;
+    else if (rv != HANSA_OK)
+        return rv;
+    if (len % ENTRY_BYTES != 0) {
+        free(val);
+        return HANSA_EFORMAT;
+    }
+    size_t have = len / ENTRY_BYTES, first = 0;
+    g->stored_last_ms = have > 0 ? be64_get(val + (have - 1) * ENTRY_BYTES) : 0;
+    while (first < have && be64_get(val + first * ENTRY_BYTES) <= cutoff_ms)
+        first++;
+    g->cap = have - first + extra;
+    g->entries = malloc(g->cap ? g->cap * ENTRY_BYTES : 1);
+    if (g->entries == NULL) {
+        free(val);
+        return HANSA_ENOMEM;
+    }
+    g->n = have - first;
+    if (g->n > 0)
+        memcpy(g->entries, val + first * ENTRY_BYTES, g->n * ENTRY_BYTES);
+    free(val);
+    return HANSA_OK;
+}
+
+/* Lower-middle median of the window's prices, if there are min_lines. */
+static hansa_err group_median(struct group *g, size_t min_lines)
+{
+    g->median_count = g->n;
+    if (g->n < min_lines || g->n == 0)
+        return HANSA_OK;
+    int64_t *p = malloc(g->n * sizeof *p);
+    if (p == NULL)
+        return HANSA_ENOMEM;
+    for (size_t i = 0; i < g->n; i++)
+        p[i] = (int64_t)be64_get(g->entries + i * ENTRY_BYTES + 8);
+    qsort(p, g->n, sizeof *p, cmp_i64);
+    g->median_minor = p[(g->n - 1) / 2];
+    g->has_median = true;
+    free(p);
+    return HANSA_OK;
+}
+
+/* Keep the latest `kept` entries, write the window back, and move the
+ * group's expiry timer to when its last entry leaves the window. */
+static hansa_err group_store(struct risk_ctx *ctx, struct group *g, size_t kept)
+{
+    size_t drop = g->n > kept ? g->n - kept : 0;
+    uint64_t window_ms = (uint64_t)risk_param(ctx, P_WINDOW);
+    uint64_t last_ms = g->n > drop ? be64_get(g->entries + (g->n - 1) * ENTRY_BYTES) : 0;
+    hansa_err rv = g->n > drop ? risk_put(ctx, g->key, g->key_len, g->entries + drop * ENTRY_BYTES,
+                                          (g->n - drop) * ENTRY_BYTES)
+                               : risk_put(ctx, g->key, g->key_len, NULL, 0);
+    if (rv != HANSA_OK || last_ms == g->stored_last_ms)
+        return rv;
+    if (g->stored_last_ms != 0)
+        rv = risk_timer_cancel(ctx, g->stored_last_ms + window_ms, g->key, g->key_len);
+    if (rv == HANSA_OK && last_ms != 0)
+        rv = risk_timer_set(ctx, last_ms + window_ms, g->key, g->key_len);
+    return rv;
+}
+
+static void group_append(struct group *g, uint64_t time_ms, int64_t price_minor,
+                         const uint8_t tag[TAG_BYTES])
+{
+    HANSA_ASSERT(g->n < g->cap);
+    uint8_t *e = g->entries + g->n * ENTRY_BYTES;
+    be64_put(e, time_ms);
+    be64_put(e + 8, (uint64_t)price_minor);
+    memcpy(e + 16, tag, TAG_BYTES);
+    g->n++;
+}
+
+static void groups_free(struct group *gs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(gs[i].entries);
+    free(gs);
+}
+
+/* ---- the check ---- */
+
+/* Severity of price against median (0 = inside the bounds). */
+static Hansa__Severity judge(const struct risk_ctx *ctx, int64_t price_minor, int64_t median_minor)
+{
+    __int128 p = (__int128)price_minor * 10000, m = median_minor;
+    if (p >= m * risk_param(ctx, P_HIGH_ABOVE_BPS) || p <= m * risk_param(ctx, P_HIGH_BELOW_BPS))
+        return (Hansa__Severity)risk_param(ctx, P_SEVERITY_HIGH);
+    if (p >= m * risk_param(ctx, P_MEDIUM_ABOVE_BPS) ||
+        p <= m * risk_param(ctx, P_MEDIUM_BELOW_BPS))
+        return (Hansa__Severity)risk_param(ctx, P_SEVERITY_MEDIUM);
+    return 0;
+}
+
+static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h, const Hansa__Order *o,
+                        const Hansa__OrderItem *it, const struct group *g, Hansa__Severity sev)
+{
+    const Hansa__CreateOrder *d = o->document;
+    char dedup[200], v[96], e[96], hs6[7];
+    snprintf(dedup, sizeof dedup, "order/%s/%s/line/%" PRIu32, d->merchant, d->order_no,
+             it->line_no);
+    memcpy(hs6, it->hs_code, 6);
+    hs6[6] = '\0';
+    const uint8_t *tx = h->tx_id.len == WIRE_HASH_BYTES ? h->tx_id.data : NULL;
+    int64_t ratio_bps = (int64_t)((__int128)it->unit_price_minor * 10000 / g->median_minor);
+
+    struct risk_alert *a = risk_alert_new(ctx, dedup, sev);
+    if (tx != NULL)
+        risk_alert_tx(a, tx);
+    risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, d->merchant);
+    risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, d->merchant, d->order_no);
+    snprintf(e, sizeof e, "> %" PRId64 " and < %" PRId64, risk_param(ctx, P_MEDIUM_BELOW_BPS),
+             risk_param(ctx, P_MEDIUM_ABOVE_BPS));
+    snprintf(v, sizeof v, "%" PRId64, ratio_bps);
+    risk_alert_evidence(a, "line.price_to_median_bps", e, v, tx);
+    snprintf(v, sizeof v, "%" PRId64 " %s", it->unit_price_minor, d->currency);
+    risk_alert_evidence(a, "line.unit_price_minor", "", v, tx);
+    snprintf(v, sizeof v, "%" PRId64 " %s", g->median_minor, d->currency);
+    risk_alert_evidence(a, "median.unit_price_minor", "", v, NULL);
+    snprintf(e, sizeof e, ">= %" PRId64, risk_param(ctx, P_MIN_LINES));
+    snprintf(v, sizeof v, "%zu", g->median_count);
+    risk_alert_evidence(a, "median.lines", e, v, NULL);
+    snprintf(v, sizeof v, "%s %s %s", hs6, it->unit, d->currency);
+    risk_alert_evidence(a, "line.hs6_unit_currency", "", v, tx);
+    risk_alert_message(a,
+                       "Line %" PRIu32 " of order %s of %s (HS %s, %s) is priced at %" PRId64
+                       " %s, %" PRId64 " bps of the median %" PRId64 " of %zu earlier lines.",
+                       it->line_no, d->order_no, d->merchant, hs6, it->unit, it->unit_price_minor,
+                       d->currency, ratio_bps, g->median_minor, g->median_count);
+    return risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_NEW, NULL);
+}
+
+/* The group of line i among gs[0..n), or n. */
+static size_t group_find(const struct group *gs, size_t n, const uint8_t *key, size_t key_len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (gs[i].key_len == key_len && memcmp(gs[i].key, key, key_len) == 0)
+            return i;
+    return n;
+}
+
+/* Load every group the order's lines touch (one per distinct key). */
+static hansa_err load_groups(struct risk_ctx *ctx, const Hansa__CreateOrder *d, uint64_t now_ms,
+                             struct group *gs, size_t *n_gs, size_t *line_group)
+{
+    int64_t window_ms = risk_param(ctx, P_WINDOW);
+    uint64_t cutoff_ms = now_ms > (uint64_t)window_ms ? now_ms - (uint64_t)window_ms : 0;
+    for (size_t i = 0; i < d->n_items; i++) {
+        uint8_t key[GROUP_KEY_BYTES_MAX];
+        size_t kl = group_key(d->items[i], d->currency, key);
+        line_group[i] = SIZE_MAX;
+        if (kl == 0)
+            continue;
+        size_t gi = group_find(gs, *n_gs, key, kl);
+        if (gi == *n_gs) {
+            struct group *g = &gs[(*n_gs)++];
+            memcpy(g->key, key, kl);
+            g->key_len = kl;
+            hansa_err rv = group_load(ctx, g, cutoff_ms, d->n_items);
+            if (rv == HANSA_OK)
+                rv = group_median(g, (size_t)risk_param(ctx, P_MIN_LINES));
+            if (rv != HANSA_OK)
+                return rv;
+        }
+        line_group[i] = gi;
+    }
+    return HANSA_OK;
+}
+
+static hansa_err on_created(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
+                            const Hansa__Order *o)
+{
+    const Hansa__CreateOrder *d = o->document;
+    if (d->n_items == 0)
+        return HANSA_OK;
+    struct group *gs = calloc(d->n_items, sizeof *gs);
+    size_t *line_group = calloc(d->n_items, sizeof *line_group), n_gs = 0;
+    hansa_err rv = gs != NULL && line_group != NULL ? HANSA_OK : HANSA_ENOMEM;
+    if (rv == HANSA_OK)
+        rv = load_groups(ctx, d, o->created_ms, gs, &n_gs, line_group);
+    /* Judge every line against the windows as they were, in line order. */
+    for (size_t i = 0; rv == HANSA_OK && i < d->n_items; i++) {
+        if (line_group[i] == SIZE_MAX || !gs[line_group[i]].has_median ||
+            gs[line_group[i]].median_minor <= 0)
+            continue;
+        Hansa__Severity sev =
+            judge(ctx, d->items[i]->unit_price_minor, gs[line_group[i]].median_minor);
+        if (sev != 0)
+            rv = report(ctx, h, o, d->items[i], &gs[line_group[i]], sev);
+    }
+    /* Then the order's lines join their windows. */
+    uint8_t tag[TAG_BYTES];
+    order_tag(d->merchant, d->order_no, tag);
+    for (size_t i = 0; rv == HANSA_OK && i < d->n_items; i++)
+        if (line_group[i] != SIZE_MAX)
+            group_append(&gs[line_group[i]], o->created_ms, d->items[i]->unit_price_minor, tag);
+    for (size_t i = 0; rv == HANSA_OK && i < n_gs; i++)
+        rv = group_store(ctx, &gs[i], (size_t)risk_param(ctx, P_LINES_KEPT));
+    if (gs != NULL)
+        groups_free(gs, n_gs);
+    free(line_group);
+    return rv;
+}
+
+/* A cancelled order's lines leave their windows. */
+static hansa_err on_cancelled(struct risk_ctx *ctx, const Hansa__Order *o)
+{
+    const Hansa__CreateOrder *d = o->document;
+    uint8_t tag[TAG_BYTES];
+    order_tag(d->merchant, d->order_no, tag);
+    hansa_err rv = HANSA_OK;
+    for (size_t i = 0; rv == HANSA_OK && i < d->n_items; i++) {
+        struct group g = {0};
+        g.key_len = group_key(d->items[i], d->currency, g.key);
+        if (g.key_len == 0)
+            continue;
+        rv = group_load(ctx, &g, 0, 0);
+        size_t k = 0;
+        for (size_t j = 0; rv == HANSA_OK && j < g.n; j++)
+            if (memcmp(g.entries + j * ENTRY_BYTES + 16, tag, TAG_BYTES) != 0)
+                memmove(g.entries + k++ * ENTRY_BYTES, g.entries + j * ENTRY_BYTES, ENTRY_BYTES);
+        if (rv == HANSA_OK && k != g.n) {
+            g.n = k;
+            rv = group_store(ctx, &g, SIZE_MAX);
+        }
+        free(g.entries);
+    }
+    return rv;
+}
+
+/* A group's last entry left the window: prune it (deletes it if empty). */
+static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_len, uint64_t due_ms)
+{
+    (void)due_ms;
+    if (key_len == 0 || key_len > GROUP_KEY_BYTES_MAX || key[0] != 'g')
+        return HANSA_OK;
+    const struct risk_block *b = risk_ctx_block(ctx);
+    uint64_t window_ms = (uint64_t)risk_param(ctx, P_WINDOW);
+    struct group g = {.key_len = key_len};
+    memcpy(g.key, key, key_len);
+    /* The engine already removed this timer: nothing to cancel. */
+    hansa_err rv = group_load(ctx, &g, b->time_ms > window_ms ? b->time_ms - window_ms : 0, 0);
+    g.stored_last_ms = 0;
+    if (rv == HANSA_OK)
+        rv = group_store(ctx, &g, SIZE_MAX);
+    free(g.entries);
+    return rv;
+}
+
+static bool is_creation(const Hansa__HistoryEntry *h, const Hansa__Order *o)
+{
+    return h->tx_id.len == WIRE_HASH_BYTES && o->created_tx_id.len == WIRE_HASH_BYTES &&
+           memcmp(h->tx_id.data, o->created_tx_id.data, WIRE_HASH_BYTES) == 0;
+}
+
+static bool is_cancellation(const struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
+                            const Hansa__Order *o)
+{
+    const struct risk_block *b = risk_ctx_block(ctx);
+    return o->status == HANSA__ORDER_STATUS__ORDER_STATUS_CANCELLED && h->tx_index < b->n_txs &&
+           risk_tx_action(ctx, h->tx_index) == HANSA__TX_BODY__ACTION_CANCEL_ORDER;
+}
+
+static hansa_err on_block(struct risk_ctx *ctx)
+{
+    const struct risk_block *b = risk_ctx_block(ctx);
+    for (size_t i = 0; i < b->n_history; i++) {
+        const Hansa__HistoryEntry *h = b->history[i];
+        if (h->after == NULL || h->after->kind_case != HANSA__RECORD__KIND_ORDER ||
+            h->after->order->document == NULL)
+            continue;
+        const Hansa__Order *o = h->after->order;
+        hansa_err rv = HANSA_OK;
+        if (is_creation(h, o))
+            rv = on_created(ctx, h, o);
+        else if (is_cancellation(ctx, h, o))
+            rv = on_cancelled(ctx, o);
+        if (rv != HANSA_OK)
+            return rv;
+    }
+    return HANSA_OK;
+}
+
+const struct risk_rule risk_rule_price_outlier = {
+    .id = "PRICE-OUTLIER",
+    .rev = 1,
+    .summary = "an order line priced far from the median of earlier lines of its HS-6, unit and "
+               "currency",
+    .params = params,
+    .n_params = P_COUNT,
+    .on_block = on_block,
+    .on_timer = on_timer,
+};

@@ -1,0 +1,322 @@
+/*
+ * PRICE-OUTLIER: an order line priced at >= 2x or <= 0.5x (MEDIUM), >= 4x
+ * or <= 0.25x (HIGH) the lower-middle median of at least 20 earlier lines
+ * of the same HS-6 code, unit and currency within 180 days. The baseline
+ * is usually one order of MER-SZ-0002 with 20 lines at 1,000 CNY per PCE
+ * of HS 851822; the order under test is MER-SZ-0001's.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "trade.h"
+
+#define HS    "851822"
+#define RULE  "PRICE-OUTLIER"
+#define LINES 200
+
+static struct rfx r;
+
+static void setup(void)
+{
+    rfx_init(&r, NULL);
+}
+
+static void teardown(void)
+{
+    rfx_close(&r);
+}
+
+TestSuite(price_outlier, .init = setup, .fini = teardown, .timeout = 60);
+
+/* An order with lines (hs, unit, price) in currency; quantity 1 each. */
+struct line {
+    const char *hs, *unit;
+    int64_t price_minor;
+};
+
+static struct fx_result order_lines(const char *merchant, const char *order_no,
+                                    const char *currency, const struct line *ls, size_t n)
+{
+    cr_assert_leq(n, LINES);
+    static Hansa__OrderItem items[LINES];
+    static Hansa__OrderItem *ptrs[LINES];
+    static char names[LINES][32];
+    struct fx_order_doc d;
+    fx_order_doc(&d, merchant, order_no, 0);
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        hansa__order_item__init(&items[i]);
+        snprintf(names[i], sizeof names[i], "item %zu", i + 1);
+        items[i].line_no = (uint32_t)(i + 1);
+        items[i].item_name = names[i];
+        items[i].hs_code = (char *)ls[i].hs;
+        items[i].quantity_milli = 1000;
+        items[i].unit = (char *)ls[i].unit;
+        items[i].unit_price_minor = ls[i].price_minor;
+        items[i].line_total_minor = ls[i].price_minor;
+        ptrs[i] = &items[i];
+        total += ls[i].price_minor;
+    }
+    d.doc.items = ptrs;
+    d.doc.n_items = n;
+    d.doc.goods_value_minor = total;
+    d.doc.actual_paid_minor = total;
+    d.doc.currency = (char *)currency;
+    return tr_order_submit(&r, &d);
+}
+
+/* n lines of HS 851822 per PCE at price in CNY. */
+static struct fx_result order_same(const char *merchant, const char *order_no, size_t n,
+                                   int64_t price_minor)
+{
+    struct line ls[LINES];
+    for (size_t i = 0; i < n; i++)
+        ls[i] = (struct line){HS, "PCE", price_minor};
+    return order_lines(merchant, order_no, "CNY", ls, n);
+}
+
+static struct fx_result cancel(const char *merchant, const char *order_no)
+{
+    Hansa__OrderRef ref = HANSA__ORDER_REF__INIT;
+    ref.merchant = (char *)merchant;
+    ref.order_no = (char *)order_no;
+    Hansa__CancelOrder c = HANSA__CANCEL_ORDER__INIT;
+    c.order = &ref;
+    Hansa__TxBody b;
+    fx_body(&b, HANSA__TX_BODY__ACTION_CANCEL_ORDER, &c);
+    return fx_submit(&r.f, merchant, &b);
+}
+
+/* No new PRICE-OUTLIER alert (other rules' alerts are not this file's
+ * business). */
+static void expect_silent(void)
+{
+    Hansa__Alert *a[4];
+    size_t n = rfx_take_rule(&r, RULE, a, 4);
+    cr_assert_eq(n, 0, "expected no " RULE " alert, got %zu: %s", n, n ? a[0]->message : "");
+}
+
+static void baseline(size_t n, int64_t price_minor)
+{
+    tr_ok(order_same(TR_MER2, "BASE-1", n, price_minor));
+    expect_silent();
+}
+
+/* The single new PRICE-OUTLIER alert, with its severity. */
+static Hansa__Alert *expect_outlier(Hansa__Severity sev)
+{
+    Hansa__Alert *all[4];
+    size_t n = rfx_take_rule(&r, RULE, all, 4);
+    cr_assert_eq(n, 1, "expected one " RULE " alert, got %zu", n);
+    Hansa__Alert *a = all[0];
+    cr_assert_eq(a->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
+    cr_assert_eq(a->severity, sev, "severity %s", risk_severity_name(a->severity));
+    return a;
+}
+
+static bool count_visit(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    (void)k, (void)kl, (void)v, (void)vl;
+    (*(size_t *)arg)++;
+    return true;
+}
+
+/* Keys of the rule's state (kind 's') or timers (kind 't') in the engine. */
+static size_t rule_keys(char kind)
+{
+    struct ledger_state s = memstate_view(r.alerts);
+    char prefix[32];
+    int n = snprintf(prefix, sizeof prefix, "%c/" RULE "/", kind);
+    size_t count = 0;
+    cr_assert_eq(s.scan(s.ctx, (const uint8_t *)prefix, (size_t)n, count_visit, &count), HANSA_OK);
+    return count;
+}
+
+Test(price_outlier, a_line_at_twice_the_median_raises_medium_with_the_ratio_as_evidence)
+{
+    baseline(20, 1000);
+    struct fx_result res = order_same(TR_MER, "SO-1", 1, 2000);
+    tr_ok(res);
+    Hansa__Alert *a = expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    cr_assert_str_eq(rfx_evidence(a, "line.price_to_median_bps")->observed, "20000");
+    cr_assert_str_eq(rfx_evidence(a, "line.price_to_median_bps")->expected, "> 5000 and < 20000");
+    cr_assert_str_eq(rfx_evidence(a, "median.unit_price_minor")->observed, "1000 CNY");
+    cr_assert_str_eq(rfx_evidence(a, "median.lines")->observed, "20");
+    cr_assert_str_eq(rfx_evidence(a, "line.unit_price_minor")->observed, "2000 CNY");
+    cr_assert_str_eq(rfx_evidence(a, "line.hs6_unit_currency")->observed, HS " PCE CNY");
+    cr_assert_eq(a->n_tx_ids, 1);
+    cr_assert_arr_eq(a->tx_ids[0].data, res.tx_id, WIRE_HASH_BYTES);
+    cr_assert_eq(a->n_subjects, 1);
+    cr_assert_eq(a->subjects[0]->type, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER);
+    cr_assert_str_eq(a->subjects[0]->id, "SO-1");
+    cr_assert_eq(a->n_audience, 1);
+    cr_assert(rfx_audience_has(a, TR_MER));
+    cr_assert(!rfx_audience_has(a, TR_MER2), "the merchants of the baseline are not involved");
+}
+
+Test(price_outlier, just_under_twice_the_median_raises_nothing)
+{
+    baseline(20, 1000);
+    tr_ok(order_same(TR_MER, "SO-1", 1, 1999));
+    expect_silent();
+}
+
+Test(price_outlier, four_times_the_median_raises_high_and_just_under_is_medium)
+{
+    baseline(20, 1000);
+    tr_ok(order_same(TR_MER, "SO-1", 1, 3999));
+    expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    tr_ok(order_same(TR_MER, "SO-2", 1, 4000));
+    Hansa__Alert *a = expect_outlier(HANSA__SEVERITY__SEVERITY_HIGH);
+    cr_assert_str_eq(rfx_evidence(a, "line.price_to_median_bps")->observed, "40000");
+}
+
+Test(price_outlier, half_the_median_raises_medium_a_quarter_high_and_just_above_half_nothing)
+{
+    baseline(20, 1000);
+    tr_ok(order_same(TR_MER, "SO-1", 1, 501));
+    expect_silent();
+    tr_ok(order_same(TR_MER, "SO-2", 1, 500));
+    expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    tr_ok(order_same(TR_MER, "SO-3", 1, 250));
+    expect_outlier(HANSA__SEVERITY__SEVERITY_HIGH);
+}
+
+Test(price_outlier, nineteen_earlier_lines_are_not_enough_for_a_median)
+{
+    baseline(19, 1000);
+    tr_ok(order_same(TR_MER, "SO-1", 1, 10000));
+    expect_silent();
+    /* SO-1's own line is the twentieth earlier line for the next order. */
+    tr_ok(order_same(TR_MER, "SO-2", 1, 10000));
+    expect_outlier(HANSA__SEVERITY__SEVERITY_HIGH);
+}
+
+Test(price_outlier, the_median_of_an_even_count_is_the_lower_middle)
+{
+    struct line ls[20];
+    for (size_t i = 0; i < 20; i++)
+        ls[i] = (struct line){HS, "PCE", i < 10 ? 1000 : 3000};
+    tr_ok(order_lines(TR_MER2, "BASE-1", "CNY", ls, 20));
+    /* Lower middle 1,000: 2,000 is 2x. The upper middle (3,000) or the mean
+     * (2,000) would see nothing. */
+    tr_ok(order_same(TR_MER, "SO-1", 1, 2000));
+    Hansa__Alert *a = expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    cr_assert_str_eq(rfx_evidence(a, "median.unit_price_minor")->observed, "1000 CNY");
+}
+
+Test(price_outlier, lines_in_another_currency_or_unit_or_hs6_are_not_compared)
+{
+    baseline(20, 1000);
+    struct line usd[] = {{HS, "PCE", 5000}};
+    tr_ok(order_lines(TR_MER, "SO-USD", "USD", usd, 1));
+    struct line other[] = {{HS, "KGM", 5000}, {"851821", "PCE", 5000}};
+    tr_ok(order_lines(TR_MER, "SO-OTHER", "CNY", other, 2));
+    expect_silent();
+}
+
+Test(price_outlier, a_longer_hs_code_is_grouped_by_its_first_six_digits)
+{
+    baseline(20, 1000);
+    struct line ls[] = {{"8518220090", "PCE", 1000}, {"85182200", "PCE", 2500}};
+    tr_ok(order_lines(TR_MER, "SO-1", "CNY", ls, 2));
+    Hansa__Alert *a = expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    cr_assert_str_eq(rfx_evidence(a, "line.hs6_unit_currency")->observed, HS " PCE CNY");
+    cr_assert(strstr(a->message, "Line 2 of order SO-1") != NULL, "%s", a->message);
+}
+
+Test(price_outlier, the_lines_of_one_order_are_not_its_own_baseline)
+{
+    struct line ls[21];
+    for (size_t i = 0; i < 20; i++)
+        ls[i] = (struct line){HS, "PCE", 1000};
+    ls[20] = (struct line){HS, "PCE", 9000};
+    tr_ok(order_lines(TR_MER, "SO-1", "CNY", ls, 21));
+    expect_silent();
+}
+
+Test(price_outlier, each_outlying_line_of_an_order_is_its_own_incident)
+{
+    baseline(20, 1000);
+    struct line ls[] = {{HS, "PCE", 2000}, {HS, "PCE", 1000}, {HS, "PCE", 100}};
+    tr_ok(order_lines(TR_MER, "SO-1", "CNY", ls, 3));
+    Hansa__Alert *a[4];
+    cr_assert_eq(rfx_take_rule(&r, RULE, a, 4), 2);
+    cr_assert_eq(a[0]->severity, HANSA__SEVERITY__SEVERITY_MEDIUM);
+    cr_assert_eq(a[1]->severity, HANSA__SEVERITY__SEVERITY_HIGH);
+    cr_assert_arr_neq(a[0]->incident_id.data, a[1]->incident_id.data, 32);
+}
+
+Test(price_outlier, a_cancelled_order_leaves_the_baseline)
+{
+    baseline(20, 1000);
+    tr_ok(cancel(TR_MER2, "BASE-1"));
+    tr_ok(order_same(TR_MER, "SO-1", 1, 5000));
+    expect_silent();
+}
+
+Test(price_outlier, lines_older_than_the_window_do_not_count)
+{
+    baseline(20, 1000);
+    rfx_advance_to(&r, r.f.time_ms + 180 * TR_DAY_MS);
+    tr_ok(order_same(TR_MER, "SO-1", 1, 5000));
+    expect_silent();
+}
+
+Test(price_outlier, lines_inside_the_window_count)
+{
+    baseline(20, 1000);
+    rfx_advance_to(&r, r.f.time_ms + 179 * TR_DAY_MS);
+    tr_ok(order_same(TR_MER, "SO-1", 1, 5000));
+    expect_outlier(HANSA__SEVERITY__SEVERITY_HIGH);
+}
+
+Test(price_outlier, a_window_nobody_touches_is_deleted_when_it_expires)
+{
+    baseline(20, 1000);
+    cr_assert_eq(rule_keys('s'), 1);
+    cr_assert_eq(rule_keys('t'), 1);
+    rfx_advance_to(&r, r.f.time_ms + 179 * TR_DAY_MS);
+    cr_assert_eq(rule_keys('s'), 1, "not yet expired");
+    rfx_advance_to(&r, r.f.time_ms + 2 * TR_DAY_MS);
+    cr_assert_eq(rule_keys('s'), 0, "the window is gone");
+    cr_assert_eq(rule_keys('t'), 0, "and so is its timer");
+}
+
+Test(price_outlier, only_the_latest_lines_kept_make_the_median)
+{
+    rfx_close(&r);
+    rfx_init(&r, "[PRICE-OUTLIER]\nlines_kept = 20\n");
+    baseline(20, 1000);
+    tr_ok(order_same(TR_MER2, "BASE-2", 20, 3000));
+    Hansa__Alert *base[24];
+    cr_assert_eq(rfx_take_rule(&r, RULE, base, 24), 20, "3x the first baseline, line by line");
+    tr_ok(order_same(TR_MER, "SO-1", 1, 2000)); /* 6,666 bps of 3,000 */
+    expect_silent();
+    tr_ok(order_same(TR_MER, "SO-2", 1, 6000));
+    expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+}
+
+Test(price_outlier, thresholds_and_window_come_from_the_ruleset)
+{
+    rfx_close(&r);
+    rfx_init(&r, "[PRICE-OUTLIER]\nmin_lines = 5\nmedium_above_bps = 15000\nwindow = 1d\n"
+                 "severity_medium = LOW\n");
+    baseline(5, 1000);
+    tr_ok(order_same(TR_MER, "SO-1", 1, 1500));
+    expect_outlier(HANSA__SEVERITY__SEVERITY_LOW);
+    rfx_advance_to(&r, r.f.time_ms + TR_DAY_MS);
+    tr_ok(order_same(TR_MER, "SO-2", 1, 1500));
+    expect_silent();
+}
+
+Test(price_outlier, a_disabled_rule_stays_silent)
+{
+    rfx_close(&r);
+    rfx_init(&r, "[PRICE-OUTLIER]\nenabled = false\n");
+    baseline(20, 1000);
+    tr_ok(order_same(TR_MER, "SO-1", 1, 5000));
+    expect_silent();
+}
