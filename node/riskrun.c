@@ -75,8 +75,8 @@ static hansa_err load_block(struct store *s, uint64_t height, Hansa__StoredBlock
     size_t len = 0;
     hansa_err rv = store_get_block(s, height, &val, &len);
     if (rv == HANSA_OK)
-        rv = wire_decode(&hansa__stored_block__descriptor, val, len, 4 * len + 4096,
-                         WIRE_LENIENT, (ProtobufCMessage **)sb);
+        rv = wire_decode(&hansa__stored_block__descriptor, val, len, 4 * len + 4096, WIRE_LENIENT,
+                         (ProtobufCMessage **)sb);
     free(val);
     if (rv != HANSA_OK)
         return rv;
@@ -322,12 +322,12 @@ static bool prune_visit(void *arg, const uint8_t *key, size_t key_len, const uin
 
 /* Deletes of the alerts of every block up to cutoff (retention), oldest
  * first, at most RISKRUN_PRUNE_MAX. */
-static hansa_err prune_upto(struct riskrun *r, struct puts *ps, uint64_t cutoff,
-                            uint8_t pruned[12], bool *any)
+static hansa_err prune_upto(struct riskrun *r, struct puts *ps, uint64_t cutoff, uint8_t pruned[12],
+                            bool *any)
 {
     struct prune p = {.ps = ps, .cutoff = cutoff};
-    hansa_err rv = store_scan(r->d.store, STORE_ALERTS, (const uint8_t *)"a/", 2, NULL, 0,
-                              prune_visit, &p);
+    hansa_err rv =
+        store_scan(r->d.store, STORE_ALERTS, (const uint8_t *)"a/", 2, NULL, 0, prune_visit, &p);
     if (rv == HANSA_OK)
         rv = p.err;
     if (rv == HANSA_OK && p.n > 0) {
@@ -426,8 +426,8 @@ static hansa_err process(struct riskrun *r, uint64_t height)
                  strlen(STORE_META_RISK_HEIGHT), hv, sizeof hv, false);
     if (rv == HANSA_OK && out.n_alerts > 0) {
         cursor_val(head, height, (uint32_t)out.n_alerts - 1);
-        rv = put(&ps, STORE_META, (const uint8_t *)STORE_META_RISK_HEAD, strlen(STORE_META_RISK_HEAD),
-                 head, sizeof head, false);
+        rv = put(&ps, STORE_META, (const uint8_t *)STORE_META_RISK_HEAD,
+                 strlen(STORE_META_RISK_HEAD), head, sizeof head, false);
     }
     bool any_pruned = false;
     if (rv == HANSA_OK && r->d.retention_blocks > 0 && height > r->d.retention_blocks)
@@ -476,8 +476,10 @@ static void check_lag(struct riskrun *r, uint64_t head)
                  ", head %" PRIu64 ", bound %" PRIu64 ")",
                  risk_severity_name(sev), lag, r->processed, head, bound);
     else
-        log_info("RISK-ENGINE-LAG", "ENGINE-LAG resolved: the risk engine is back within %" PRIu64
-                                    " blocks of the head", bound);
+        log_info("RISK-ENGINE-LAG",
+                 "ENGINE-LAG resolved: the risk engine is back within %" PRIu64
+                 " blocks of the head",
+                 bound);
     if (r->d.events == NULL)
         return;
     Hansa__Cursor zero = HANSA__CURSOR__INIT;

@@ -36,7 +36,6 @@
 #include "risk.h"
 #include "store.h"
 
-
 struct riskrun;
 
 struct riskrun_deps {
@@ -45,9 +44,9 @@ struct riskrun_deps {
     struct api *api;       /* may be NULL (no long-poll wake-ups) */
     const char *chain_id;
     const char *node_id;
-    const struct risk_ruleset *rs; /* copied */
+    const struct risk_ruleset *rs;         /* copied */
     const Hansa__ValidatorSet *validators; /* borrowed; outlives the runner; may be NULL */
-    uint64_t retention_blocks;     /* 0 = keep all */
+    uint64_t retention_blocks;             /* 0 = keep all */
 };
 
 /* Start the thread. It catches up with the store's committed height at

@@ -116,8 +116,7 @@ static bool check_request(struct api_ctx *c, Hansa__Response *resp, const Hansa_
             return false;
         }
     if (g->party != NULL && strlen(g->party) > HANSA_ID_LEN_MAX) {
-        api_fail(c, resp, ERR(BAD_REQUEST), "party is longer than %u characters",
-                 HANSA_ID_LEN_MAX);
+        api_fail(c, resp, ERR(BAD_REQUEST), "party is longer than %u characters", HANSA_ID_LEN_MAX);
         return false;
     }
     return true;
@@ -214,8 +213,8 @@ static bool page_visit(void *arg, const uint8_t *key, size_t key_len, const uint
         val_len = loaded_len;
     }
     Hansa__Alert *a = NULL;
-    p->err = wire_decode(&hansa__alert__descriptor, val, val_len, 4 * val_len + 4096,
-                         WIRE_LENIENT, (ProtobufCMessage **)&a);
+    p->err = wire_decode(&hansa__alert__descriptor, val, val_len, 4 * val_len + 4096, WIRE_LENIENT,
+                         (ProtobufCMessage **)&a);
     free(loaded);
     if (p->err != HANSA_OK)
         return false;
@@ -234,8 +233,7 @@ static bool page_visit(void *arg, const uint8_t *key, size_t key_len, const uint
 }
 
 /* Scan prefix (alerts family) after `after`. */
-static hansa_err scan(struct page *p, const uint8_t *prefix, size_t prefix_len,
-                      struct cursor after)
+static hansa_err scan(struct page *p, const uint8_t *prefix, size_t prefix_len, struct cursor after)
 {
     uint8_t from[4 + HANSA_ID_LEN_MAX + 1 + 12];
     HANSA_ASSERT(prefix_len + 12 <= sizeof from);
@@ -305,8 +303,8 @@ static void expired(struct api_ctx *c, Hansa__Response *resp, struct cursor afte
                     struct cursor pruned, struct cursor head, uint64_t processed)
 {
     api_fail(c, resp, ERR(CURSOR_EXPIRED),
-             "cursor (%" PRIu64 ", %u) is older than retention: the earliest valid cursor is (%" PRIu64
-             ", %u)",
+             "cursor (%" PRIu64
+             ", %u) is older than retention: the earliest valid cursor is (%" PRIu64 ", %u)",
              after.height, after.ordinal, pruned.height, pruned.ordinal);
     Hansa__AlertPage *pg = api_alloc(c, sizeof *pg);
     if (pg == NULL)
@@ -330,8 +328,8 @@ bool api_read_alerts(struct api_ctx *c, Hansa__Response *resp, bool may_wait)
     struct cursor after = {g->after ? g->after->height : 0, g->after ? g->after->ordinal : 0};
     struct cursor head, pruned;
     uint64_t processed = 0;
-    hansa_err rv = store_meta_cursor(api->deps.store, STORE_META_RISK_HEAD, &head.height,
-                                     &head.ordinal);
+    hansa_err rv =
+        store_meta_cursor(api->deps.store, STORE_META_RISK_HEAD, &head.height, &head.ordinal);
     if (rv == HANSA_OK)
         rv = store_meta_cursor(api->deps.store, STORE_META_RISK_PRUNED, &pruned.height,
                                &pruned.ordinal);

@@ -517,6 +517,18 @@ static void serve_status(struct api_ctx *c, Hansa__Response *resp)
         return;
     }
     st->alert_head = head;
+    rv = store_meta_u64(api->deps.store, STORE_META_RISK_HEIGHT, &st->risk_processed_height);
+    if (rv != HANSA_OK) {
+        api_fail_storage(c, resp, "status: risk height", rv);
+        return;
+    }
+    if (st->latest_state_root.len == 0) {
+        uint8_t *root = api_alloc(c, WIRE_HASH_BYTES);
+        if (root == NULL)
+            return;
+        store_state_root(api->deps.store, root);
+        st->latest_state_root = (ProtobufCBinaryData){WIRE_HASH_BYTES, root};
+    }
     resp->kind_case = HANSA__RESPONSE__KIND_STATUS;
     resp->status = st;
 }

@@ -290,8 +290,8 @@ static hansa_err append(struct risk_ctx *ctx, uint8_t *bytes, size_t len)
 }
 
 static hansa_err encode(struct risk_ctx *ctx, const struct risk_alert *a, Hansa__AlertKind kind,
-                        const uint8_t incident[WIRE_HASH_BYTES], uint32_t event_no,
-                        uint8_t **bytes, size_t *len)
+                        const uint8_t incident[WIRE_HASH_BYTES], uint32_t event_no, uint8_t **bytes,
+                        size_t *len)
 {
     const struct risk_block *b = ctx->b;
     Hansa__Alert al = HANSA__ALERT__INIT;
@@ -312,10 +312,10 @@ static hansa_err encode(struct risk_ctx *ctx, const struct risk_alert *a, Hansa_
     uint64_t time_ms = b->time_ms;
     memcpy(hash, b->hash, WIRE_HASH_BYTES);
     if (a->at_height != b->height) {
-        hansa_err rv = ctx->env->block_info == NULL
-                           ? HANSA_ENOENT
-                           : ctx->env->block_info(ctx->env->block_info_ctx, a->at_height, hash,
-                                                  &time_ms);
+        hansa_err rv =
+            ctx->env->block_info == NULL
+                ? HANSA_ENOENT
+                : ctx->env->block_info(ctx->env->block_info_ctx, a->at_height, hash, &time_ms);
         if (rv != HANSA_OK)
             return rv;
     }

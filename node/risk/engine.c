@@ -16,48 +16,24 @@
 #include "internal.h"
 #include "keys.h"
 #include "overlay.h"
+#include "rules/common.h"
 
 /* ---- keys ---- */
-
-static void be64_put(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void be32_put(uint8_t *p, uint32_t v)
-{
-    for (int i = 3; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint32_t be32_get(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 void risk_log_key(uint8_t key[RISK_LOG_KEY_BYTES], uint64_t height, uint32_t ordinal)
 {
     key[0] = 'a';
     key[1] = '/';
-    be64_put(key + 2, height);
-    be32_put(key + 10, ordinal);
+    risk_be64_put(key + 2, height);
+    risk_be32_put(key + 10, ordinal);
 }
 
 bool risk_log_key_parse(const uint8_t *key, size_t len, uint64_t *height, uint32_t *ordinal)
 {
     if (len != RISK_LOG_KEY_BYTES || key[0] != 'a' || key[1] != '/')
         return false;
-    *height = be64_get(key + 2);
-    *ordinal = be32_get(key + 10);
+    *height = risk_be64_get(key + 2);
+    *ordinal = risk_be32_get(key + 10);
     return true;
 }
 
@@ -128,7 +104,7 @@ const char *risk_validator_operator(const struct risk_ctx *ctx, const char *vali
         const Hansa__Validator *v = vs->validators[i];
         if (v->id != NULL && strcmp(v->id, validator_id) == 0)
             return v->operator_party != NULL && v->operator_party[0] != '\0' ? v->operator_party
-                                                                              : NULL;
+                                                                             : NULL;
     }
     return NULL;
 }
@@ -234,7 +210,8 @@ hansa_err risk_raw_scan(struct risk_ctx *ctx, const uint8_t *prefix, size_t pref
                         ledger_visit_fn visit, void *arg)
 {
     struct collect c = {0};
-    hansa_err rv = ctx->env->alerts.scan(ctx->env->alerts.ctx, prefix, prefix_len, collect_visit, &c);
+    hansa_err rv =
+        ctx->env->alerts.scan(ctx->env->alerts.ctx, prefix, prefix_len, collect_visit, &c);
     if (rv == HANSA_OK)
         rv = c.err;
     struct overlay_entry_view *ov = NULL;
@@ -252,15 +229,14 @@ hansa_err risk_raw_scan(struct risk_ctx *ctx, const uint8_t *prefix, size_t pref
     size_t i = 0;
     bool go = true;
     while (go) {
-        bool have_ov = j < n_ov && ov[j].key_len >= prefix_len &&
-                       memcmp(ov[j].key, prefix, prefix_len) == 0;
+        bool have_ov =
+            j < n_ov && ov[j].key_len >= prefix_len && memcmp(ov[j].key, prefix, prefix_len) == 0;
         bool have_c = i < c.n;
         if (!have_ov && !have_c)
             break;
-        int cmp = !have_ov ? -1
-                  : !have_c
-                      ? 1
-                      : key_cmp(c.v[i].key, c.v[i].key_len, ov[j].key, ov[j].key_len);
+        int cmp = !have_ov  ? -1
+                  : !have_c ? 1
+                            : key_cmp(c.v[i].key, c.v[i].key_len, ov[j].key, ov[j].key_len);
         if (cmp < 0) {
             go = visit(arg, c.v[i].key + skip, c.v[i].key_len - skip, c.v[i].val, c.v[i].val_len);
             i++;
@@ -315,7 +291,7 @@ static size_t timer_key(struct risk_ctx *ctx, uint8_t *k, uint64_t due_ms, const
 {
     uint8_t rest[RISK_KEY_BYTES_MAX];
     HANSA_ASSERT(key_len + 9 <= sizeof rest);
-    be64_put(rest, due_ms);
+    risk_be64_put(rest, due_ms);
     rest[8] = '/';
     memcpy(rest + 9, key, key_len);
     size_t n = rule_key(k, RISK_KEY_BYTES_MAX, 't', ctx->rule->id, rest, key_len + 9);
@@ -330,8 +306,7 @@ hansa_err risk_timer_set(struct risk_ctx *ctx, uint64_t due_ms, const void *key,
     return risk_raw_put(ctx, k, n, (const uint8_t *)"", 0);
 }
 
-hansa_err risk_timer_cancel(struct risk_ctx *ctx, uint64_t due_ms, const void *key,
-                            size_t key_len)
+hansa_err risk_timer_cancel(struct risk_ctx *ctx, uint64_t due_ms, const void *key, size_t key_len)
 {
     uint8_t k[RISK_KEY_BYTES_MAX];
     size_t n = timer_key(ctx, k, due_ms, key, key_len);
@@ -347,7 +322,7 @@ static bool due_visit(void *arg, const uint8_t *key, size_t key_len, const uint8
                       size_t val_len)
 {
     struct due_scan *d = arg;
-    if (key_len < 9 || be64_get(key) >= d->now_ms)
+    if (key_len < 9 || risk_be64_get(key) >= d->now_ms)
         return false; /* sorted by due time: the rest is later */
     return collect_visit(&d->due, key, key_len, val, val_len);
 }
@@ -362,7 +337,7 @@ static hansa_err fire_timers(struct risk_ctx *ctx)
         rv = d.due.err;
     for (size_t i = 0; rv == HANSA_OK && i < d.due.n; i++) {
         const struct kv *t = &d.due.v[i];
-        uint64_t due = be64_get(t->key);
+        uint64_t due = risk_be64_get(t->key);
         rv = risk_timer_cancel(ctx, due, t->key + 9, t->key_len - 9);
         if (rv == HANSA_OK && ctx->rule->on_timer != NULL)
             rv = ctx->rule->on_timer(ctx, t->key + 9, t->key_len - 9, due);
@@ -420,8 +395,8 @@ hansa_err risk_entity(struct risk_ctx *ctx, Hansa__EntityType type, const char *
         return HANSA_ENOENT;
     key[n++] = '/';
     struct latest l = {.height_max = ctx->b->height, .base_len = n};
-    hansa_err rv = ctx->env->history.scan(ctx->env->history.ctx, (const uint8_t *)key, n,
-                                          latest_visit, &l);
+    hansa_err rv =
+        ctx->env->history.scan(ctx->env->history.ctx, (const uint8_t *)key, n, latest_visit, &l);
     if (rv == HANSA_OK)
         rv = l.err;
     if (rv == HANSA_OK && l.val == NULL)
@@ -460,7 +435,7 @@ hansa_err risk_incident_get(struct risk_ctx *ctx, const uint8_t id[WIRE_HASH_BYT
         return HANSA_EFORMAT;
     }
     *inc = (struct risk_incident){
-        .exists = true, .next_event = be32_get(val), .severity = val[4], .open = val[5] != 0};
+        .exists = true, .next_event = risk_be32_get(val), .severity = val[4], .open = val[5] != 0};
     free(val);
     return HANSA_OK;
 }
@@ -470,7 +445,7 @@ hansa_err risk_incident_put(struct risk_ctx *ctx, const uint8_t id[WIRE_HASH_BYT
 {
     uint8_t key[2 + WIRE_HASH_BYTES], val[6];
     incident_key(key, id);
-    be32_put(val, inc->next_event);
+    risk_be32_put(val, inc->next_event);
     val[4] = (uint8_t)inc->severity;
     val[5] = inc->open ? 1 : 0;
     return risk_raw_put(ctx, key, sizeof key, val, sizeof val);

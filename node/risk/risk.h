@@ -141,7 +141,7 @@ struct risk_block {
     uint8_t hash[WIRE_HASH_BYTES];
     const struct wire_tx *txs; /* opened, in block order */
     size_t n_txs;
-    Hansa__TxResult *const *results; /* one per tx */
+    Hansa__TxResult *const *results;     /* one per tx */
     Hansa__HistoryEntry *const *history; /* what the block changed, in execution order */
     size_t n_history;
     Hansa__Evidence *const *evidence;

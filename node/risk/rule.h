@@ -27,8 +27,7 @@ int64_t risk_param(const struct risk_ctx *ctx, size_t i);
 bool risk_listed_jurisdiction(const struct risk_ctx *ctx, const char *country);
 /* The minimum transit time for an ordered pair (falling back to the reverse
  * pair); false if neither is in the table. */
-bool risk_min_transit_ms(const struct risk_ctx *ctx, const char *from, const char *to,
-                         int64_t *ms);
+bool risk_min_transit_ms(const struct risk_ctx *ctx, const char *from, const char *to, int64_t *ms);
 
 /* The party operating a validator (Validator.operator_party); NULL when
  * the validator is unknown or names none. */
@@ -37,8 +36,7 @@ const char *risk_validator_operator(const struct risk_ctx *ctx, const char *vali
 /* The entity's latest history entry at or below the block's height (its
  * record then, in ->after), or HANSA_ENOENT. Caller wire_free()s *out. */
 HANSA_MUST_USE hansa_err risk_entity(struct risk_ctx *ctx, Hansa__EntityType type,
-                                     const char *owner, const char *id,
-                                     Hansa__HistoryEntry **out);
+                                     const char *owner, const char *id, Hansa__HistoryEntry **out);
 
 /* ---- the rule's own state (keys are private to the rule) ---- */
 HANSA_MUST_USE hansa_err risk_get(struct risk_ctx *ctx, const void *key, size_t key_len,

@@ -256,13 +256,13 @@ static int on_param(struct parse *p, int rule, const char *key, const char *valu
         break;
     case RISK_P_INT:
         if (!parse_int(value, &v) || v < ps->min || v > ps->max)
-            return fail(p, "[%s] %s = %s: expected an integer from %" PRId64 " to %" PRId64,
-                        r->id, key, value, ps->min, ps->max);
+            return fail(p, "[%s] %s = %s: expected an integer from %" PRId64 " to %" PRId64, r->id,
+                        key, value, ps->min, ps->max);
         break;
     case RISK_P_SEVERITY:
         if (!risk_severity_parse(value, &sev))
-            return fail(p, "[%s] %s = %s: expected INFO, LOW, MEDIUM, HIGH or CRITICAL", r->id,
-                        key, value);
+            return fail(p, "[%s] %s = %s: expected INFO, LOW, MEDIUM, HIGH or CRITICAL", r->id, key,
+                        value);
         v = sev;
         break;
     case RISK_P_DURATION:
@@ -452,8 +452,8 @@ static void build_default_text(void)
         out("%s = %s\n", transit_default[i].pair, transit_default[i].min);
     for (size_t i = 0; i < risk_rule_count; i++) {
         const struct risk_rule *r = risk_rules[i];
-        out("\n# %s (revision %" PRIu32 "): %s\n[%s]\nenabled = true\n", r->id, r->rev,
-            r->summary, r->id);
+        out("\n# %s (revision %" PRIu32 "): %s\n[%s]\nenabled = true\n", r->id, r->rev, r->summary,
+            r->id);
         for (size_t k = 0; k < r->n_params; k++) {
             char v[32];
             param_value(&r->params[k], r->params[k].def, v, sizeof v);

@@ -67,8 +67,7 @@ struct page {
 };
 
 static struct page get_alerts(struct tc *t, const char *reader, const struct wire_keypair *kp,
-                              uint64_t after_h, uint32_t after_o, uint32_t limit,
-                              uint32_t wait_ms)
+                              uint64_t after_h, uint32_t after_o, uint32_t limit, uint32_t wait_ms)
 {
     Hansa__Cursor after = HANSA__CURSOR__INIT;
     after.height = after_h;
@@ -84,8 +83,7 @@ static struct page get_alerts(struct tc *t, const char *reader, const struct wir
     hansa_err rv = tc_query(t, c.chain, reader, kp, &q, &pg.r);
     if (rv != HANSA_OK)
         return pg; /* the node is down or restarting: callers retry */
-    cr_assert_eq(pg.r->error, HANSA__ERROR_CODE__ERROR_NONE, "GetAlerts: %s",
-                 pg.r->error_message);
+    cr_assert_eq(pg.r->error, HANSA__ERROR_CODE__ERROR_NONE, "GetAlerts: %s", pg.r->error_message);
     cr_assert_eq(pg.r->kind_case, HANSA__RESPONSE__KIND_ALERTS);
     pg.p = pg.r->alerts;
     return pg;

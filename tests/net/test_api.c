@@ -648,6 +648,12 @@ Test(api, status_reports_node_and_mempool_figures)
     cr_assert_eq(r->status->mempool_txs, 1);
     cr_assert_eq(r->status->mempool_bytes, t.len);
     cr_assert_neq(r->status->local_time_ms, 0);
+    uint8_t root[WIRE_HASH_BYTES];
+    store_state_root(F.store, root);
+    cr_assert_eq(r->status->latest_state_root.len, WIRE_HASH_BYTES);
+    cr_assert_arr_eq(r->status->latest_state_root.data, root, WIRE_HASH_BYTES);
+    cr_assert_eq(r->status->risk_processed_height, 0, "no risk engine ran here");
+    cr_assert_not_null(r->status->alert_head);
     wire_free(r);
     free(t.bytes);
     finish();

@@ -80,8 +80,8 @@ static void on_block(void *arg, const struct ledger_block *blk, const struct led
                            .block_info_ctx = r};
     struct risk_output ro;
     hansa_err rv = risk_process(&env, &b, &ro);
-    cr_assert_eq(rv, HANSA_OK, "risk_process at height %llu: %s",
-                 (unsigned long long)blk->height, hansa_strerror(rv));
+    cr_assert_eq(rv, HANSA_OK, "risk_process at height %llu: %s", (unsigned long long)blk->height,
+                 hansa_strerror(rv));
     for (size_t i = 1; i < ro.n_writes; i++) {
         const struct ledger_write *a = &ro.writes[i - 1], *c = &ro.writes[i];
         size_t n = a->key_len < c->key_len ? a->key_len : c->key_len;
@@ -122,9 +122,8 @@ void rfx_init(struct rfx *r, const char *ruleset_text)
         risk_ruleset_default(&r->rs);
     } else {
         char why[512] = "";
-        hansa_err rv =
-            risk_ruleset_parse("test.ini", ruleset_text, strlen(ruleset_text), &r->rs, why,
-                               sizeof why);
+        hansa_err rv = risk_ruleset_parse("test.ini", ruleset_text, strlen(ruleset_text), &r->rs,
+                                          why, sizeof why);
         cr_assert_eq(rv, HANSA_OK, "ruleset refused: %s", why);
     }
     fx_init(&r->f);
@@ -149,6 +148,12 @@ void rfx_close(struct rfx *r)
         wire_free(r->pending_evidence[i]);
     free(r->pending_evidence);
     memset(r, 0, sizeof *r);
+}
+
+void rfx_reinit(struct rfx *r, const char *ruleset_text)
+{
+    rfx_close(r);
+    rfx_init(r, ruleset_text);
 }
 
 size_t rfx_take(struct rfx *r, Hansa__Alert ***out)
@@ -209,8 +214,8 @@ void rfx_evidence_block(struct rfx *r, const Hansa__Evidence *ev)
     HANSA_ASSERT(wire_decode(&hansa__evidence__descriptor, bytes, len, 1u << 22, WIRE_LENIENT,
                              (ProtobufCMessage **)&copy) == HANSA_OK);
     free(bytes);
-    r->pending_evidence = realloc(r->pending_evidence,
-                                  (r->n_pending_evidence + 1) * sizeof *r->pending_evidence);
+    r->pending_evidence =
+        realloc(r->pending_evidence, (r->n_pending_evidence + 1) * sizeof *r->pending_evidence);
     HANSA_ASSERT(r->pending_evidence != NULL);
     r->pending_evidence[r->n_pending_evidence++] = copy;
     fx_empty_block(&r->f);
@@ -223,12 +228,124 @@ void rfx_advance_to(struct rfx *r, uint64_t t_ms)
     fx_empty_block(&r->f);
 }
 
+void rfx_next_block_at(struct rfx *r, uint64_t t_ms)
+{
+    cr_assert_geq(t_ms, r->f.time_ms, "the next block cannot be earlier");
+    fx_advance(&r->f, t_ms - r->f.time_ms);
+}
+
+/* Room for more alerts of one rule than any test expects at once, so that
+ * a count above one is reported as it is. */
+#define TAKE_MAX 8
+
+Hansa__Alert *rfx_take_one(struct rfx *r, const char *rule_id)
+{
+    Hansa__Alert *a[TAKE_MAX];
+    size_t n = rfx_take_rule(r, rule_id, a, TAKE_MAX);
+    cr_assert_eq(n, 1, "expected one %s alert, got %zu", rule_id, n);
+    return a[0];
+}
+
+Hansa__Alert *rfx_take_alert(struct rfx *r, const char *rule_id, Hansa__AlertKind kind,
+                             Hansa__Severity severity)
+{
+    Hansa__Alert *a = rfx_take_one(r, rule_id);
+    cr_assert_eq(a->kind, kind, "kind %d: %s", (int)a->kind, a->message);
+    cr_assert_eq(a->severity, severity, "severity %s: %s", risk_severity_name(a->severity),
+                 a->message);
+    return a;
+}
+
+void rfx_take_none(struct rfx *r, const char *rule_id)
+{
+    Hansa__Alert *a[TAKE_MAX];
+    size_t n = rfx_take_rule(r, rule_id, a, TAKE_MAX);
+    cr_assert_eq(n, 0, "expected no %s alert, got %zu: %s", rule_id, n, n ? a[0]->message : "");
+}
+
+void rfx_incident_id(const char *rule_id, const char *dedup_key, uint8_t out[WIRE_HASH_BYTES])
+{
+    static const char tag[] = "hansa/incident/v1"; /* with its NUL */
+    size_t rl = strlen(rule_id) + 1, kl = strlen(dedup_key);
+    uint8_t buf[sizeof tag + 64 + 512];
+    cr_assert_leq(sizeof tag + rl + kl, sizeof buf);
+    memcpy(buf, tag, sizeof tag);
+    memcpy(buf + sizeof tag, rule_id, rl);
+    memcpy(buf + sizeof tag + rl, dedup_key, kl);
+    wire_sha256(buf, sizeof tag + rl + kl, out);
+}
+
+void rfx_expect_incident(const Hansa__Alert *a, const char *rule_id, const char *dedup_key)
+{
+    uint8_t id[WIRE_HASH_BYTES];
+    rfx_incident_id(rule_id, dedup_key, id);
+    cr_assert_eq(a->incident_id.len, WIRE_HASH_BYTES);
+    cr_assert_arr_eq(a->incident_id.data, id, WIRE_HASH_BYTES, "dedup key is not %s", dedup_key);
+}
+
 const Hansa__AlertEvidence *rfx_evidence(const Hansa__Alert *a, const char *field)
 {
     for (size_t i = 0; i < a->n_evidence; i++)
         if (strcmp(a->evidence[i]->field, field) == 0)
             return a->evidence[i];
     return NULL;
+}
+
+const Hansa__AlertEvidence *rfx_evidence_of(const Hansa__Alert *a, const char *field)
+{
+    const Hansa__AlertEvidence *e = rfx_evidence(a, field);
+    cr_assert_not_null(e, "no evidence %s", field);
+    return e;
+}
+
+const char *rfx_observed(const Hansa__Alert *a, const char *field)
+{
+    return rfx_evidence_of(a, field)->observed;
+}
+
+void rfx_expect_evidence(const Hansa__Alert *a, const char *field, const char *expected,
+                         const char *observed)
+{
+    const Hansa__AlertEvidence *e = rfx_evidence_of(a, field);
+    cr_assert_str_eq(e->expected, expected, "%s expected", field);
+    cr_assert_str_eq(e->observed, observed, "%s observed", field);
+}
+
+bool rfx_has_subject(const Hansa__Alert *a, Hansa__EntityType type, const char *owner,
+                     const char *id)
+{
+    for (size_t i = 0; i < a->n_subjects; i++)
+        if (a->subjects[i]->type == type && strcmp(a->subjects[i]->owner, owner) == 0 &&
+            strcmp(a->subjects[i]->id, id) == 0)
+            return true;
+    return false;
+}
+
+bool rfx_has_tx(const Hansa__Alert *a, const uint8_t tx_id[WIRE_HASH_BYTES])
+{
+    for (size_t i = 0; i < a->n_tx_ids; i++)
+        if (a->tx_ids[i].len == WIRE_HASH_BYTES &&
+            memcmp(a->tx_ids[i].data, tx_id, WIRE_HASH_BYTES) == 0)
+            return true;
+    return false;
+}
+
+static bool count_visit(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    (void)k, (void)kl, (void)v, (void)vl;
+    (*(size_t *)arg)++;
+    return true;
+}
+
+size_t rfx_rule_keys(struct rfx *r, const char *rule_id, char kind)
+{
+    struct ledger_state s = memstate_view(r->alerts);
+    char prefix[80];
+    int n = snprintf(prefix, sizeof prefix, "%c/%s/", kind, rule_id);
+    cr_assert(n > 0 && (size_t)n < sizeof prefix);
+    size_t count = 0;
+    cr_assert_eq(s.scan(s.ctx, (const uint8_t *)prefix, (size_t)n, count_visit, &count), HANSA_OK);
+    return count;
 }
 
 bool rfx_audience_has(const Hansa__Alert *a, const char *party)

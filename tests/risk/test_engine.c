@@ -24,8 +24,8 @@ static void expect_refused(const char *text, const char *fragment)
 static void parse_ok(const char *text, struct risk_ruleset *rs)
 {
     char why[512] = "";
-    cr_assert_eq(risk_ruleset_parse("rules.ini", text, strlen(text), rs, why, sizeof why),
-                 HANSA_OK, "%s", why);
+    cr_assert_eq(risk_ruleset_parse("rules.ini", text, strlen(text), rs, why, sizeof why), HANSA_OK,
+                 "%s", why);
 }
 
 Test(ruleset, the_default_text_parses_to_the_default_ruleset)
@@ -58,8 +58,8 @@ Test(ruleset, every_rule_parameter_has_a_documented_valid_default)
             const struct risk_param_spec *p = &r->params[k];
             cr_assert(p->doc != NULL && p->doc[0] != '\0', "%s.%s undocumented", r->id, p->name);
             if (p->type == RISK_P_INT || p->type == RISK_P_DURATION)
-                cr_assert(p->min <= p->def && p->def <= p->max, "%s.%s default out of range",
-                          r->id, p->name);
+                cr_assert(p->min <= p->def && p->def <= p->max, "%s.%s default out of range", r->id,
+                          p->name);
         }
     }
 }
@@ -94,16 +94,19 @@ Test(ruleset, errors_name_the_line_and_the_problem)
 {
     expect_refused("[ruleset]\nname = x\n[NO-SUCH-RULE]\nenabled = true\n",
                    "rules.ini:4: unknown section [NO-SUCH-RULE]");
-    expect_refused("\n[OVERDUE]\nseverity = HIGH\n", "rules.ini:3: [OVERDUE] unknown key \"severity\"");
+    expect_refused("\n[OVERDUE]\nseverity = HIGH\n",
+                   "rules.ini:3: [OVERDUE] unknown key \"severity\"");
     expect_refused("[OVERDUE]\nseverity_overdue = SEVERE\n", "rules.ini:2:");
     expect_refused("[OVERDUE]\nenabled = yes\n", "expected true or false");
-    expect_refused("[OVERDUE]\nenabled = true\nenabled = false\n", "rules.ini:3: [OVERDUE] enabled is given twice");
+    expect_refused("[OVERDUE]\nenabled = true\nenabled = false\n",
+                   "rules.ini:3: [OVERDUE] enabled is given twice");
     expect_refused("[ENGINE-LAG]\nlag_blocks = 0\n", "expected an integer from 1 to 1000000");
     expect_refused("[ENGINE-LAG]\nlag_blocks = 12x\n", "rules.ini:2:");
     expect_refused("[transit]\nCN-CN = 1h\n", "two different ISO 3166");
     expect_refused("[transit]\nCNDE = 1h\n", "expected a country pair");
     expect_refused("[transit]\nCN-DE = 24\n", "expected a duration");
-    expect_refused("[jurisdictions]\nlist = KP, iran\n", "\"iran\" is not an ISO 3166 alpha-2 code");
+    expect_refused("[jurisdictions]\nlist = KP, iran\n",
+                   "\"iran\" is not an ISO 3166 alpha-2 code");
     expect_refused("[jurisdictions]\nmode = strict\n", "unknown key \"mode\"");
     expect_refused("stray = 1\n", "outside any [section]");
     expect_refused("[OVERDUE\n", "rules.ini:1: expected [section] or key = value");

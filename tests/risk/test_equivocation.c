@@ -7,7 +7,6 @@
  * no operator party is named and only regulators see the alert.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include <criterion/criterion.h>
 
@@ -16,19 +15,7 @@
 #define RULE "EQUIVOCATION"
 #define VAL  "VAL-BANK-A"
 
-static struct rfx r;
-
-static void setup(void)
-{
-    rfx_init(&r, NULL);
-}
-
-static void teardown(void)
-{
-    rfx_close(&r);
-}
-
-TestSuite(equivocation, .init = setup, .fini = teardown, .timeout = 60);
+RFX_SUITE(equivocation);
 
 static const uint8_t HASH_X[WIRE_HASH_BYTES] = {0xab, 0xcd, 0x01};
 static const uint8_t HASH_Y[WIRE_HASH_BYTES] = {0x12, 0x34, 0x02};
@@ -80,28 +67,12 @@ static struct vote_spec precommit(uint64_t height, uint32_t round, const uint8_t
     return (struct vote_spec){VAL, height, round, HANSA__VOTE_TYPE__VOTE_TYPE_PRECOMMIT, hash};
 }
 
-static void expect_silent(void)
-{
-    Hansa__Alert *a[4];
-    size_t n = rfx_take_rule(&r, RULE, a, 4);
-    cr_assert_eq(n, 0, "expected no " RULE " alert, got %zu: %s", n, n ? a[0]->message : "");
-}
-
-static Hansa__Alert *expect_alert(void)
-{
-    Hansa__Alert *a[4];
-    size_t n = rfx_take_rule(&r, RULE, a, 4);
-    cr_assert_eq(n, 1, "expected one " RULE " alert, got %zu", n);
-    return a[0];
-}
-
 Test(equivocation, two_precommits_for_one_height_and_round_raise_critical_for_regulators)
 {
     struct vote_spec a = precommit(42, 1, HASH_X), b = precommit(42, 1, NULL);
     evidence_block(&a, &b);
-    Hansa__Alert *al = expect_alert();
-    cr_assert_eq(al->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
-    cr_assert_eq(al->severity, HANSA__SEVERITY__SEVERITY_CRITICAL);
+    Hansa__Alert *al = rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW,
+                                      HANSA__SEVERITY__SEVERITY_CRITICAL);
     cr_assert_eq(al->height, r.f.height, "the evidence is in this block");
     cr_assert_eq(al->n_tx_ids, 0);
     cr_assert_eq(al->n_parties, 0);
@@ -139,7 +110,7 @@ Test(equivocation, the_validators_operator_is_told_in_its_role)
     r.validators = &set;
     struct vote_spec a = precommit(9, 0, HASH_X), b = precommit(9, 0, NULL);
     evidence_block(&a, &b);
-    Hansa__Alert *al = expect_alert();
+    Hansa__Alert *al = rfx_take_one(&r, RULE);
     cr_assert_eq(al->n_parties, 1);
     cr_assert_str_eq(al->parties[0]->party_id, "BANK-A");
     cr_assert_eq(al->parties[0]->role, HANSA__ROLE__ROLE_BANK);
@@ -153,7 +124,7 @@ Test(equivocation, conflicting_prevotes_for_two_blocks_are_equivocation_too)
     struct vote_spec a = {VAL, 7, 0, HANSA__VOTE_TYPE__VOTE_TYPE_PREVOTE, HASH_X};
     struct vote_spec b = {VAL, 7, 0, HANSA__VOTE_TYPE__VOTE_TYPE_PREVOTE, HASH_Y};
     evidence_block(&a, &b);
-    Hansa__Alert *al = expect_alert();
+    Hansa__Alert *al = rfx_take_one(&r, RULE);
     cr_assert_str_eq(rfx_evidence(al, "vote.type")->observed, "PREVOTE");
 }
 
@@ -161,13 +132,13 @@ Test(equivocation, more_evidence_for_the_same_validator_and_height_adds_nothing)
 {
     struct vote_spec a = precommit(42, 0, HASH_X), b = precommit(42, 0, HASH_Y);
     evidence_block(&a, &b);
-    expect_alert();
+    rfx_take_one(&r, RULE);
     struct vote_spec c = precommit(42, 1, HASH_X), d = precommit(42, 1, NULL);
     evidence_block(&c, &d);
-    expect_silent();
+    rfx_take_none(&r, RULE);
     struct vote_spec e = precommit(43, 0, HASH_X), f = precommit(43, 0, NULL);
     evidence_block(&e, &f);
-    expect_alert();
+    rfx_take_one(&r, RULE);
 }
 
 Test(equivocation, votes_that_do_not_conflict_are_no_evidence)
@@ -184,7 +155,7 @@ Test(equivocation, votes_that_do_not_conflict_are_no_evidence)
     struct vote_spec other_validator = {"VAL-BANK-B", 42, 0, HANSA__VOTE_TYPE__VOTE_TYPE_PRECOMMIT,
                                         HASH_Y};
     evidence_block(&a, &other_validator);
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }
 
 Test(equivocation, evidence_whose_votes_do_not_decode_is_ignored)
@@ -200,23 +171,21 @@ Test(equivocation, evidence_whose_votes_do_not_decode_is_ignored)
     rfx_evidence_block(&r, &ev);
     Hansa__Evidence empty = HANSA__EVIDENCE__INIT;
     rfx_evidence_block(&r, &empty);
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }
 
 Test(equivocation, the_severity_comes_from_the_ruleset)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[EQUIVOCATION]\nseverity = HIGH\n");
+    rfx_reinit(&r, "[EQUIVOCATION]\nseverity = HIGH\n");
     struct vote_spec a = precommit(42, 1, HASH_X), b = precommit(42, 1, NULL);
     evidence_block(&a, &b);
-    cr_assert_eq(expect_alert()->severity, HANSA__SEVERITY__SEVERITY_HIGH);
+    cr_assert_eq(rfx_take_one(&r, RULE)->severity, HANSA__SEVERITY__SEVERITY_HIGH);
 }
 
 Test(equivocation, a_disabled_rule_stays_silent)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[EQUIVOCATION]\nenabled = false\n");
+    rfx_reinit(&r, "[EQUIVOCATION]\nenabled = false\n");
     struct vote_spec a = precommit(42, 1, HASH_X), b = precommit(42, 1, NULL);
     evidence_block(&a, &b);
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }

@@ -8,9 +8,6 @@
  * engine never sees as history). A cancelled order or a removed party
  * resolves its incident.
  */
-#include <stdio.h>
-#include <string.h>
-
 #include <criterion/criterion.h>
 
 #include "trade.h"
@@ -18,136 +15,15 @@
 #define RULE  "JURISDICTION"
 #define EV(x) HANSA__SHIPMENT_EVENT_TYPE__SHIPMENT_EVENT_TYPE_##x
 
-static struct rfx r;
-
-static void setup(void)
-{
-    rfx_init(&r, NULL);
-}
-
-static void teardown(void)
-{
-    rfx_close(&r);
-}
-
-TestSuite(jurisdiction, .init = setup, .fini = teardown, .timeout = 60);
+RFX_SUITE(jurisdiction);
 
 /* ---- helpers ---- */
 
-static Hansa__Alert *one(void)
-{
-    Hansa__Alert *a[8];
-    size_t n = rfx_take_rule(&r, RULE, a, 8);
-    cr_assert_eq(n, 1, "expected one %s alert, got %zu", RULE, n);
-    return a[0];
-}
-
-static void none(void)
-{
-    Hansa__Alert *a[8];
-    size_t n = rfx_take_rule(&r, RULE, a, 8);
-    cr_assert_eq(n, 0, "expected no %s alert, got %zu: %s", RULE, n, n ? a[0]->message : "");
-}
-
-static void assert_incident(const Hansa__Alert *a, const char *key)
-{
-    uint8_t buf[256], id[WIRE_HASH_BYTES];
-    int n = snprintf((char *)buf, sizeof buf, "hansa/incident/v1%c%s%c%s", 0, RULE, 0, key);
-    wire_sha256(buf, (size_t)n, id);
-    cr_assert_arr_eq(a->incident_id.data, id, WIRE_HASH_BYTES, "dedup key is not %s", key);
-}
-
-static const Hansa__AlertEvidence *evidence(const Hansa__Alert *a, const char *field)
-{
-    const Hansa__AlertEvidence *e = rfx_evidence(a, field);
-    cr_assert_not_null(e, "no evidence %s", field);
-    return e;
-}
-
-static struct fx_result order(const char *order_no, const char *origin, const char *destination)
-{
-    struct fx_order_doc d;
-    fx_order_doc(&d, TR_MER, order_no, 100000);
-    d.doc.origin_country = (char *)origin;
-    d.doc.destination_country = (char *)destination;
-    struct fx_result res = tr_order_submit(&r, &d);
-    tr_ok(res);
-    return res;
-}
-
-static struct fx_result waybill(const char *order_no, const char *from, const char *to)
-{
-    struct fx_waybill_doc d;
-    char wb[80];
-    snprintf(wb, sizeof wb, "WB-%s", order_no);
-    fx_waybill_doc(&d, TR_MER, order_no, wb);
-    d.doc.origin_locode = (char *)from;
-    d.doc.destination_locode = (char *)to;
-    Hansa__TxBody b;
-    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_WAYBILL, &d.doc);
-    struct fx_result res = fx_submit(&r.f, "LOG-0001", &b);
-    tr_ok(res);
-    return res;
-}
-
-static struct fx_result event(const char *order_no, int type, const char *locode)
-{
-    char wb[80];
-    snprintf(wb, sizeof wb, "WB-%s", order_no);
-    struct fx_result res = tr_event(&r, wb, type, locode, r.f.time_ms);
-    tr_ok(res);
-    return res;
-}
-
-static void cancel(const char *order_no)
-{
-    Hansa__OrderRef ref = HANSA__ORDER_REF__INIT;
-    ref.merchant = TR_MER;
-    ref.order_no = (char *)order_no;
-    Hansa__CancelOrder c = HANSA__CANCEL_ORDER__INIT;
-    c.order = &ref;
-    Hansa__TxBody b;
-    fx_body(&b, HANSA__TX_BODY__ACTION_CANCEL_ORDER, &c);
-    tr_ok(fx_submit(&r.f, TR_MER, &b));
-}
-
-/* Governance (tests/ledger/test_governance.c): ADMIN-1 proposes, ADMIN-2
- * votes YES, which passes 2 of 3; the change applies in the next block. */
-static void governance_pass(Hansa__ProposeGovernance *pg)
-{
-    Hansa__TxBody b;
-    fx_body(&b, HANSA__TX_BODY__ACTION_PROPOSE_GOVERNANCE, pg);
-    struct fx_result p = fx_submit(&r.f, "ADMIN-1", &b);
-    tr_ok(p);
-    Hansa__VoteGovernance v = HANSA__VOTE_GOVERNANCE__INIT;
-    v.proposal_id = (ProtobufCBinaryData){WIRE_HASH_BYTES, p.tx_id};
-    v.ballot = HANSA__GOVERNANCE_BALLOT__GOVERNANCE_BALLOT_YES;
-    fx_body(&b, HANSA__TX_BODY__ACTION_VOTE_GOVERNANCE, &v);
-    tr_ok(fx_submit(&r.f, "ADMIN-2", &b));
-}
-
-/* Register a MERCHANT party of country whose key is fx_keypair(id); returns
- * the height the registration took effect at. */
+/* A merchant of country registered by governance; the height it took
+ * effect at. */
 static uint64_t add_party(const char *id, const char *country)
 {
-    struct wire_keypair kp;
-    fx_keypair(id, &kp);
-    ProtobufCBinaryData key = {WIRE_PUBKEY_BYTES, kp.public_key};
-    Hansa__Role role = HANSA__ROLE__ROLE_MERCHANT;
-    Hansa__AddParty a = HANSA__ADD_PARTY__INIT;
-    a.party_id = (char *)id;
-    a.display_name = "Trading Co";
-    a.country = (char *)country;
-    a.n_roles = 1;
-    a.roles = &role;
-    a.n_keys = 1;
-    a.keys = &key;
-    Hansa__ProposeGovernance pg = HANSA__PROPOSE_GOVERNANCE__INIT;
-    pg.change_case = HANSA__PROPOSE_GOVERNANCE__CHANGE_ADD_PARTY;
-    pg.add_party = &a;
-    governance_pass(&pg);
-    fx_empty_block(&r.f);
-    return r.f.height;
+    return tr_add_merchant(&r, id, "Trading Co", country);
 }
 
 static void remove_party(const char *id)
@@ -157,46 +33,44 @@ static void remove_party(const char *id)
     Hansa__ProposeGovernance pg = HANSA__PROPOSE_GOVERNANCE__INIT;
     pg.change_case = HANSA__PROPOSE_GOVERNANCE__CHANGE_REMOVE_PARTY;
     pg.remove_party = &a;
-    governance_pass(&pg);
-    fx_empty_block(&r.f);
+    tr_governance(&r, &pg);
 }
 
 /* ---- orders ---- */
 
 Test(jurisdiction, order_to_a_listed_destination_raises_high_on_the_order)
 {
-    struct fx_result o = order("SO-1", "CN", "IR");
-    Hansa__Alert *a = one();
+    struct fx_result o = tr_must(tr_order_route(&r, "SO-1", "CN", "IR"));
+    Hansa__Alert *a =
+        rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_HIGH);
     cr_assert_str_eq(a->rule_id, RULE);
     cr_assert_eq(a->rule_rev, 1);
-    cr_assert_eq(a->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
-    cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_HIGH);
     cr_assert_eq(a->event_no, 0);
-    assert_incident(a, "order/MER-SZ-0001/SO-1");
+    rfx_expect_incident(a, RULE, "order/MER-SZ-0001/SO-1");
     cr_assert_eq(a->n_tx_ids, 1);
     cr_assert_arr_eq(a->tx_ids[0].data, o.tx_id, WIRE_HASH_BYTES);
-    const Hansa__AlertEvidence *e = evidence(a, "order.destination_country");
+    const Hansa__AlertEvidence *e = rfx_evidence_of(a, "order.destination_country");
     cr_assert_str_eq(e->expected, "not in KP,IR,MM");
     cr_assert_str_eq(e->observed, "IR");
     cr_assert_arr_eq(e->source_tx_id.data, o.tx_id, WIRE_HASH_BYTES);
     cr_assert_null(rfx_evidence(a, "order.origin_country"));
-    cr_assert_str_eq(evidence(a, "jurisdictions.revision")->observed, "2026-01");
+    cr_assert_str_eq(rfx_evidence_of(a, "jurisdictions.revision")->observed, "2026-01");
     cr_assert_eq(a->n_audience, 1);
     cr_assert(rfx_audience_has(a, TR_MER));
     cr_assert_eq(a->subjects[0]->type, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER);
     cr_assert_str_eq(a->subjects[0]->owner, TR_MER);
     cr_assert_str_eq(a->subjects[0]->id, "SO-1");
 
-    waybill("SO-1", "CNSZX", "IRTHR");
-    event("SO-1", EV(ARRIVED), "IRTHR");
-    none(); /* the order's incident is open */
+    tr_ok(tr_waybill_route(&r, "SO-1", "CNSZX", "IRTHR"));
+    tr_ok(tr_order_event(&r, "SO-1", EV(ARRIVED), "IRTHR", r.f.time_ms));
+    rfx_take_none(&r, RULE); /* the order's incident is open */
 }
 
 Test(jurisdiction, order_from_a_listed_origin_raises_high)
 {
-    order("SO-1", "KP", "CN");
-    Hansa__Alert *a = one();
-    cr_assert_str_eq(evidence(a, "order.origin_country")->observed, "KP");
+    tr_ok(tr_order_route(&r, "SO-1", "KP", "CN"));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
+    cr_assert_str_eq(rfx_evidence_of(a, "order.origin_country")->observed, "KP");
     cr_assert_null(rfx_evidence(a, "order.destination_country"));
 }
 
@@ -204,21 +78,21 @@ Test(jurisdiction, trade_away_from_listed_jurisdictions_raises_nothing)
 {
     tr_matched(&r, TR_MER, "SO-1", 100000);
     tr_financed(&r, "BANK-A", "L-1", TR_MER, "F-1", "SO-1", 50000);
-    event("SO-1", EV(DEPARTED), "CNSZX");
-    event("SO-1", EV(ARRIVED), "NLRTM");
-    event("SO-1", EV(DELIVERED), "DEHAM");
-    none();
+    tr_ok(tr_order_event(&r, "SO-1", EV(DEPARTED), "CNSZX", r.f.time_ms));
+    tr_ok(tr_order_event(&r, "SO-1", EV(ARRIVED), "NLRTM", r.f.time_ms));
+    tr_ok(tr_order_event(&r, "SO-1", EV(DELIVERED), "DEHAM", r.f.time_ms));
+    rfx_take_none(&r, RULE);
 }
 
 Test(jurisdiction, waybill_routed_through_a_listed_jurisdiction_flags_its_order)
 {
-    order("SO-1", "CN", "DE");
-    none();
-    struct fx_result w = waybill("SO-1", "CNSZX", "MMRGN");
-    Hansa__Alert *a = one();
+    tr_ok(tr_order_route(&r, "SO-1", "CN", "DE"));
+    rfx_take_none(&r, RULE);
+    struct fx_result w = tr_must(tr_waybill_route(&r, "SO-1", "CNSZX", "MMRGN"));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
     cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_HIGH);
-    assert_incident(a, "order/MER-SZ-0001/SO-1");
-    const Hansa__AlertEvidence *e = evidence(a, "waybill.destination_locode");
+    rfx_expect_incident(a, RULE, "order/MER-SZ-0001/SO-1");
+    const Hansa__AlertEvidence *e = rfx_evidence_of(a, "waybill.destination_locode");
     cr_assert_str_eq(e->expected, "not in KP,IR,MM");
     cr_assert_str_eq(e->observed, "MMRGN");
     cr_assert_arr_eq(e->source_tx_id.data, w.tx_id, WIRE_HASH_BYTES);
@@ -235,12 +109,12 @@ Test(jurisdiction, shipment_event_in_a_listed_jurisdiction_flags_the_order_and_i
 {
     tr_matched(&r, TR_MER, "SO-1", 100000);
     tr_financed(&r, "BANK-B", "L-1", TR_MER, "F-1", "SO-1", 50000);
-    event("SO-1", EV(DEPARTED), "CNSZX");
-    none();
-    struct fx_result ev = event("SO-1", EV(ARRIVED), "IRBND");
-    Hansa__Alert *a = one();
-    assert_incident(a, "order/MER-SZ-0001/SO-1");
-    const Hansa__AlertEvidence *e = evidence(a, "shipment_event.location_locode");
+    tr_ok(tr_order_event(&r, "SO-1", EV(DEPARTED), "CNSZX", r.f.time_ms));
+    rfx_take_none(&r, RULE);
+    struct fx_result ev = tr_must(tr_order_event(&r, "SO-1", EV(ARRIVED), "IRBND", r.f.time_ms));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
+    rfx_expect_incident(a, RULE, "order/MER-SZ-0001/SO-1");
+    const Hansa__AlertEvidence *e = rfx_evidence_of(a, "shipment_event.location_locode");
     cr_assert_str_eq(e->observed, "IRBND");
     cr_assert_arr_eq(e->source_tx_id.data, ev.tx_id, WIRE_HASH_BYTES);
     cr_assert(rfx_audience_has(a, TR_MER) && rfx_audience_has(a, "LOG-0001") &&
@@ -250,22 +124,22 @@ Test(jurisdiction, shipment_event_in_a_listed_jurisdiction_flags_the_order_and_i
 
 Test(jurisdiction, cancelled_order_resolves_its_incident)
 {
-    order("SO-1", "CN", "IR");
-    Hansa__Alert *a = one();
-    cancel("SO-1");
-    Hansa__Alert *res = one();
+    tr_ok(tr_order_route(&r, "SO-1", "CN", "IR"));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
+    tr_ok(tr_cancel(&r, TR_MER, "SO-1"));
+    Hansa__Alert *res = rfx_take_one(&r, RULE);
     cr_assert_eq(res->kind, HANSA__ALERT_KIND__ALERT_KIND_RESOLVED);
     cr_assert_eq(res->event_no, 1);
     cr_assert_arr_eq(res->incident_id.data, a->incident_id.data, WIRE_HASH_BYTES);
-    cr_assert_str_eq(evidence(res, "order.status")->observed, "CANCELLED");
+    cr_assert_str_eq(rfx_evidence_of(res, "order.status")->observed, "CANCELLED");
     cr_assert(rfx_audience_has(res, TR_MER));
 }
 
 Test(jurisdiction, cancelling_an_unflagged_order_emits_nothing)
 {
-    order("SO-1", "CN", "DE");
-    cancel("SO-1");
-    none();
+    tr_ok(tr_order_route(&r, "SO-1", "CN", "DE"));
+    tr_ok(tr_cancel(&r, TR_MER, "SO-1"));
+    rfx_take_none(&r, RULE);
 }
 
 /* ---- parties ---- */
@@ -273,16 +147,15 @@ Test(jurisdiction, cancelling_an_unflagged_order_emits_nothing)
 Test(jurisdiction, party_registered_by_governance_in_a_listed_country_raises_high)
 {
     uint64_t h = add_party("MER-KP-0001", "KP");
-    Hansa__Alert *a = one();
-    cr_assert_eq(a->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
-    cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_HIGH);
-    assert_incident(a, "party/MER-KP-0001");
+    Hansa__Alert *a =
+        rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_HIGH);
+    rfx_expect_incident(a, RULE, "party/MER-KP-0001");
     cr_assert_eq(a->height, h);
     cr_assert_eq(a->n_tx_ids, 0, "the block applied the change, no transaction");
-    const Hansa__AlertEvidence *e = evidence(a, "party.country");
+    const Hansa__AlertEvidence *e = rfx_evidence_of(a, "party.country");
     cr_assert_str_eq(e->expected, "not in KP,IR,MM");
     cr_assert_str_eq(e->observed, "KP");
-    cr_assert_str_eq(evidence(a, "jurisdictions.revision")->observed, "2026-01");
+    cr_assert_str_eq(rfx_evidence_of(a, "jurisdictions.revision")->observed, "2026-01");
     cr_assert_eq(a->n_subjects, 1);
     cr_assert_eq(a->subjects[0]->type, HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY);
     cr_assert_str_eq(a->subjects[0]->owner, "");
@@ -295,88 +168,82 @@ Test(jurisdiction, party_registered_by_governance_in_a_listed_country_raises_hig
     struct fx_order_doc d;
     fx_order_doc(&d, "MER-KP-0001", "KP-1", 1000);
     tr_ok(tr_order_submit(&r, &d));
-    none();
+    rfx_take_none(&r, RULE);
 
     remove_party("MER-KP-0001");
-    Hansa__Alert *res = one();
+    Hansa__Alert *res = rfx_take_one(&r, RULE);
     cr_assert_eq(res->kind, HANSA__ALERT_KIND__ALERT_KIND_RESOLVED);
     cr_assert_eq(res->event_no, 1);
     cr_assert_arr_eq(res->incident_id.data, a->incident_id.data, WIRE_HASH_BYTES);
-    cr_assert_str_eq(evidence(res, "party.status")->observed, "REMOVED");
+    cr_assert_str_eq(rfx_evidence_of(res, "party.status")->observed, "REMOVED");
 }
 
 Test(jurisdiction, party_registered_in_an_unlisted_country_raises_nothing)
 {
     add_party("MER-DE-0009", "DE");
-    none();
+    rfx_take_none(&r, RULE);
 }
 
 Test(jurisdiction, genesis_party_in_a_newly_listed_country_is_flagged_when_it_acts)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[jurisdictions]\nlist = SG, DE\nrevision = test-7\n");
-    struct fx_result l = tr_open_line(&r, "BANK-B", "L-1", TR_MER, 1000000, 8000);
-    tr_ok(l);
-    Hansa__Alert *a = one();
-    assert_incident(a, "party/BANK-B");
+    rfx_reinit(&r, "[jurisdictions]\nlist = SG, DE\nrevision = test-7\n");
+    struct fx_result l = tr_must(tr_open_line(&r, "BANK-B", "L-1", TR_MER, 1000000, 8000));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
+    rfx_expect_incident(a, RULE, "party/BANK-B");
     cr_assert_eq(a->n_tx_ids, 1);
     cr_assert_arr_eq(a->tx_ids[0].data, l.tx_id, WIRE_HASH_BYTES);
-    const Hansa__AlertEvidence *e = evidence(a, "party.country");
+    const Hansa__AlertEvidence *e = rfx_evidence_of(a, "party.country");
     cr_assert_str_eq(e->expected, "not in SG,DE");
     cr_assert_str_eq(e->observed, "DE");
-    cr_assert_str_eq(evidence(a, "jurisdictions.revision")->observed, "test-7");
+    cr_assert_str_eq(rfx_evidence_of(a, "jurisdictions.revision")->observed, "test-7");
     cr_assert_eq(a->parties[0]->role, HANSA__ROLE__ROLE_BANK);
     cr_assert(rfx_audience_has(a, "BANK-B") && !rfx_audience_has(a, TR_MER));
 
     tr_ok(tr_open_line(&r, "BANK-B", "L-2", TR_MER, 1000000, 8000));
-    none();
+    rfx_take_none(&r, RULE);
     tr_ok(tr_open_line(&r, "BANK-A", "L-3", TR_MER, 1000000, 8000)); /* CN */
-    none();
+    rfx_take_none(&r, RULE);
 }
 
 Test(jurisdiction, acting_party_check_can_be_switched_off)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[jurisdictions]\nlist = DE\n[JURISDICTION]\ncheck_acting_parties = false\n");
+    rfx_reinit(&r, "[jurisdictions]\nlist = DE\n[JURISDICTION]\ncheck_acting_parties = false\n");
     tr_ok(tr_open_line(&r, "BANK-B", "L-1", TR_MER, 1000000, 8000));
-    none();
+    rfx_take_none(&r, RULE);
     add_party("MER-DE-0009", "DE"); /* governance changes are still checked */
-    assert_incident(one(), "party/MER-DE-0009");
+    rfx_expect_incident(rfx_take_one(&r, RULE), RULE, "party/MER-DE-0009");
 }
 
 Test(jurisdiction, b2b_buyer_named_by_an_order_is_checked)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[jurisdictions]\nlist = DE\n");
+    rfx_reinit(&r, "[jurisdictions]\nlist = DE\n");
     struct fx_order_doc d;
     fx_order_doc(&d, TR_MER, "SO-1", 100000);
     d.doc.trade_mode = HANSA__TRADE_MODE__TRADE_MODE_B2B;
     d.doc.buyer_party = "BUYER-DE-1";
     d.doc.destination_country = "CN";
     tr_ok(tr_order_submit(&r, &d));
-    Hansa__Alert *a = one();
-    assert_incident(a, "party/BUYER-DE-1");
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
+    rfx_expect_incident(a, RULE, "party/BUYER-DE-1");
 }
 
 /* ---- ruleset ---- */
 
 Test(jurisdiction, severities_come_from_the_ruleset)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[JURISDICTION]\nseverity_order = CRITICAL\nseverity_party = MEDIUM\n");
-    order("SO-1", "CN", "MM");
-    cr_assert_eq(one()->severity, HANSA__SEVERITY__SEVERITY_CRITICAL);
+    rfx_reinit(&r, "[JURISDICTION]\nseverity_order = CRITICAL\nseverity_party = MEDIUM\n");
+    tr_ok(tr_order_route(&r, "SO-1", "CN", "MM"));
+    cr_assert_eq(rfx_take_one(&r, RULE)->severity, HANSA__SEVERITY__SEVERITY_CRITICAL);
     add_party("MER-IR-0001", "IR");
-    cr_assert_eq(one()->severity, HANSA__SEVERITY__SEVERITY_MEDIUM);
+    cr_assert_eq(rfx_take_one(&r, RULE)->severity, HANSA__SEVERITY__SEVERITY_MEDIUM);
 }
 
 Test(jurisdiction, disabled_rule_stays_silent)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[JURISDICTION]\nenabled = false\n");
-    order("SO-1", "KP", "IR");
-    waybill("SO-1", "KPNAM", "IRTHR");
-    event("SO-1", EV(ARRIVED), "MMRGN");
+    rfx_reinit(&r, "[JURISDICTION]\nenabled = false\n");
+    tr_ok(tr_order_route(&r, "SO-1", "KP", "IR"));
+    tr_ok(tr_waybill_route(&r, "SO-1", "KPNAM", "IRTHR"));
+    tr_ok(tr_order_event(&r, "SO-1", EV(ARRIVED), "MMRGN", r.f.time_ms));
     add_party("MER-KP-0001", "KP");
-    none();
+    rfx_take_none(&r, RULE);
 }

@@ -13,82 +13,16 @@
 
 #define RULE "OVER-ADVANCE"
 
-static struct rfx r;
-
-static void setup(void)
-{
-    rfx_init(&r, NULL);
-}
-
-static void teardown(void)
-{
-    rfx_close(&r);
-}
-
-TestSuite(over_advance, .init = setup, .fini = teardown, .timeout = 60);
+RFX_SUITE(over_advance);
 
 /* ---- helpers ---- */
-
-static size_t take(Hansa__Alert **a, size_t max)
-{
-    return rfx_take_rule(&r, RULE, a, max);
-}
-
-static Hansa__Alert *take_one(void)
-{
-    Hansa__Alert *a[8];
-    size_t n = take(a, 8);
-    cr_assert_eq(n, 1, "expected one %s alert, got %zu", RULE, n);
-    return a[0];
-}
-
-static void take_none(void)
-{
-    Hansa__Alert *a[8];
-    size_t n = take(a, 8);
-    cr_assert_eq(n, 0, "expected no %s alert, got %zu: %s", RULE, n, n ? a[0]->message : "");
-}
-
-static void expect_dedup(const Hansa__Alert *a, const char *dedup)
-{
-    static const char tag[] = "hansa/incident/v1";
-    uint8_t buf[512], id[WIRE_HASH_BYTES];
-    size_t n = 0;
-    memcpy(buf, tag, sizeof tag);
-    n += sizeof tag;
-    memcpy(buf + n, RULE, strlen(RULE) + 1);
-    n += strlen(RULE) + 1;
-    memcpy(buf + n, dedup, strlen(dedup));
-    n += strlen(dedup);
-    wire_sha256(buf, n, id);
-    cr_assert_arr_eq(a->incident_id.data, id, WIRE_HASH_BYTES, "dedup key is not %s", dedup);
-}
-
-static void expect_evidence(const Hansa__Alert *a, const char *field, const char *expected,
-                            const char *observed)
-{
-    const Hansa__AlertEvidence *e = rfx_evidence(a, field);
-    cr_assert_not_null(e, "no evidence %s", field);
-    cr_assert_str_eq(e->expected, expected, "%s expected", field);
-    cr_assert_str_eq(e->observed, observed, "%s observed", field);
-}
-
-static bool has_subject(const Hansa__Alert *a, Hansa__EntityType t, const char *owner,
-                        const char *id)
-{
-    for (size_t i = 0; i < a->n_subjects; i++)
-        if (a->subjects[i]->type == t && strcmp(a->subjects[i]->owner, owner) == 0 &&
-            strcmp(a->subjects[i]->id, id) == 0)
-            return true;
-    return false;
-}
 
 /* Request fid on BANK-A's L-A against orders; returns the approval. */
 static struct fx_result approve_on(const char *fid, const char *const *orders, size_t n,
                                    int64_t amount_minor)
 {
     tr_ok(tr_request(&r, TR_MER, fid, "BANK-A", "L-A", orders, n, amount_minor));
-    take_none(); /* a request alone is not financing */
+    rfx_take_none(&r, RULE); /* a request alone is not financing */
     return tr_approve(&r, "BANK-A", TR_MER, fid);
 }
 
@@ -107,23 +41,22 @@ Test(over_advance, approval_above_the_cap_on_one_order_is_high)
     struct fx_result res = approve_on("F-1", orders, 1, 95000);
     tr_ok(res);
 
-    Hansa__Alert *a = take_one();
+    Hansa__Alert *a =
+        rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_HIGH);
     cr_assert_str_eq(a->rule_id, RULE);
-    cr_assert_eq(a->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
-    cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_HIGH);
-    expect_dedup(a, "order/" TR_MER "/SO-1");
+    rfx_expect_incident(a, RULE, "order/" TR_MER "/SO-1");
     cr_assert_eq(a->n_tx_ids, 1);
     cr_assert_arr_eq(a->tx_ids[0].data, res.tx_id, 32, "the approval is the evidence");
     cr_assert_eq(a->n_audience, 2);
     cr_assert(rfx_audience_has(a, TR_MER) && rfx_audience_has(a, "BANK-A"));
-    cr_assert(has_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, TR_MER, "SO-1"));
-    cr_assert(has_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, TR_MER, "F-1"));
-    cr_assert(has_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_CREDIT_LINE, "BANK-A", "L-A"));
-    expect_evidence(a, "order.financed_share_minor", "90000", "95000");
-    expect_evidence(a, "financing.advance_bps", "9000", "9500");
-    expect_evidence(a, "order.actual_paid_minor", "", "100000");
-    expect_evidence(a, "financing.amount_minor", "", "95000");
-    expect_evidence(a, "credit_line.advance_rate_bps", "", "9500");
+    cr_assert(rfx_has_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, TR_MER, "SO-1"));
+    cr_assert(rfx_has_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, TR_MER, "F-1"));
+    cr_assert(rfx_has_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_CREDIT_LINE, "BANK-A", "L-A"));
+    rfx_expect_evidence(a, "order.financed_share_minor", "90000", "95000");
+    rfx_expect_evidence(a, "financing.advance_bps", "9000", "9500");
+    rfx_expect_evidence(a, "order.actual_paid_minor", "", "100000");
+    rfx_expect_evidence(a, "financing.amount_minor", "", "95000");
+    rfx_expect_evidence(a, "credit_line.advance_rate_bps", "", "9500");
     cr_assert(strstr(a->message, "SO-1") != NULL, "%s", a->message);
 }
 
@@ -133,9 +66,9 @@ Test(over_advance, one_minor_unit_above_the_cap_alerts)
     line_at(10000);
     const char *orders[] = {"SO-1"};
     tr_ok(approve_on("F-1", orders, 1, 90001));
-    Hansa__Alert *a = take_one();
-    expect_evidence(a, "order.financed_share_minor", "90000", "90001");
-    expect_evidence(a, "financing.advance_bps", "9000", "9001");
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
+    rfx_expect_evidence(a, "order.financed_share_minor", "90000", "90001");
+    rfx_expect_evidence(a, "financing.advance_bps", "9000", "9001");
 }
 
 Test(over_advance, a_financing_over_several_orders_counts_pro_rata_against_each)
@@ -147,13 +80,13 @@ Test(over_advance, a_financing_over_several_orders_counts_pro_rata_against_each)
     /* 36,001 over 40,000: 9,000.25 on SO-1 and 27,000.75 on SO-2. */
     tr_ok(approve_on("F-1", orders, 2, 36001));
     Hansa__Alert *a[4];
-    cr_assert_eq(take(a, 4), 2);
-    expect_dedup(a[0], "order/" TR_MER "/SO-1");
-    expect_evidence(a[0], "order.financed_share_minor", "9000", "9000");
-    expect_evidence(a[0], "order.actual_paid_minor", "", "10000");
-    expect_dedup(a[1], "order/" TR_MER "/SO-2");
-    expect_evidence(a[1], "order.financed_share_minor", "27000", "27000");
-    expect_evidence(a[1], "financing.advance_bps", "9000", "9001");
+    cr_assert_eq(rfx_take_rule(&r, RULE, a, 4), 2);
+    rfx_expect_incident(a[0], RULE, "order/" TR_MER "/SO-1");
+    rfx_expect_evidence(a[0], "order.financed_share_minor", "9000", "9000");
+    rfx_expect_evidence(a[0], "order.actual_paid_minor", "", "10000");
+    rfx_expect_incident(a[1], RULE, "order/" TR_MER "/SO-2");
+    rfx_expect_evidence(a[1], "order.financed_share_minor", "27000", "27000");
+    rfx_expect_evidence(a[1], "financing.advance_bps", "9000", "9001");
 }
 
 /* ---- negative ---- */
@@ -164,7 +97,7 @@ Test(over_advance, exactly_the_cap_is_silent)
     line_at(10000);
     const char *orders[] = {"SO-1"};
     tr_ok(approve_on("F-1", orders, 1, 90000));
-    take_none();
+    rfx_take_none(&r, RULE);
 }
 
 Test(over_advance, several_orders_at_the_cap_in_total_are_silent)
@@ -174,7 +107,7 @@ Test(over_advance, several_orders_at_the_cap_in_total_are_silent)
     line_at(10000);
     const char *orders[] = {"SO-1", "SO-2"};
     tr_ok(approve_on("F-1", orders, 2, 36000));
-    take_none();
+    rfx_take_none(&r, RULE);
 }
 
 Test(over_advance, a_request_rejected_by_the_bank_is_silent)
@@ -184,32 +117,30 @@ Test(over_advance, a_request_rejected_by_the_bank_is_silent)
     const char *orders[] = {"SO-1"};
     tr_ok(tr_request(&r, TR_MER, "F-1", "BANK-A", "L-A", orders, 1, 100000));
     tr_ok(tr_reject(&r, "BANK-A", TR_MER, "F-1"));
-    take_none();
+    rfx_take_none(&r, RULE);
 }
 
 Test(over_advance, the_cap_comes_from_the_ruleset)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[OVER-ADVANCE]\ncap_bps = 9500\nseverity = CRITICAL\n");
+    rfx_reinit(&r, "[OVER-ADVANCE]\ncap_bps = 9500\nseverity = CRITICAL\n");
     tr_matched(&r, TR_MER, "SO-1", 100000);
     tr_matched(&r, TR_MER, "SO-2", 100000);
     line_at(10000);
     const char *o1[] = {"SO-1"}, *o2[] = {"SO-2"};
     tr_ok(approve_on("F-1", o1, 1, 95000));
-    take_none();
+    rfx_take_none(&r, RULE);
     tr_ok(approve_on("F-2", o2, 1, 95001));
-    Hansa__Alert *a = take_one();
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
     cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_CRITICAL);
-    expect_evidence(a, "financing.advance_bps", "9500", "9501");
+    rfx_expect_evidence(a, "financing.advance_bps", "9500", "9501");
 }
 
 Test(over_advance, a_disabled_rule_stays_silent)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[OVER-ADVANCE]\nenabled = false\n");
+    rfx_reinit(&r, "[OVER-ADVANCE]\nenabled = false\n");
     tr_matched(&r, TR_MER, "SO-1", 100000);
     line_at(10000);
     const char *orders[] = {"SO-1"};
     tr_ok(approve_on("F-1", orders, 1, 100000));
-    take_none();
+    rfx_take_none(&r, RULE);
 }

@@ -7,19 +7,7 @@
 
 #include "trade.h"
 
-static struct rfx r;
-
-static void setup(void)
-{
-    rfx_init(&r, NULL);
-}
-
-static void teardown(void)
-{
-    rfx_close(&r);
-}
-
-TestSuite(overdue, .init = setup, .fini = teardown, .timeout = 60);
+RFX_SUITE(overdue);
 
 Test(overdue, a_financing_past_maturity_unpaid_raises_high_then_default_escalates)
 {
@@ -60,8 +48,7 @@ Test(overdue, a_financing_repaid_before_maturity_raises_nothing)
 
 Test(overdue, a_disabled_rule_stays_silent)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[OVERDUE]\nenabled = false\n");
+    rfx_reinit(&r, "[OVERDUE]\nenabled = false\n");
     tr_matched(&r, TR_MER, "SO-1", 100000);
     tr_financed(&r, "BANK-A", "L-1", TR_MER, "F-1", "SO-1", 50000);
     rfx_advance_to(&r, r.f.time_ms + 31 * TR_DAY_MS);

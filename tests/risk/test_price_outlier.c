@@ -16,19 +16,7 @@
 #define RULE  "PRICE-OUTLIER"
 #define LINES 200
 
-static struct rfx r;
-
-static void setup(void)
-{
-    rfx_init(&r, NULL);
-}
-
-static void teardown(void)
-{
-    rfx_close(&r);
-}
-
-TestSuite(price_outlier, .init = setup, .fini = teardown, .timeout = 60);
+RFX_SUITE(price_outlier);
 
 /* An order with lines (hs, unit, price) in currency; quantity 1 each. */
 struct line {
@@ -77,61 +65,10 @@ static struct fx_result order_same(const char *merchant, const char *order_no, s
     return order_lines(merchant, order_no, "CNY", ls, n);
 }
 
-static struct fx_result cancel(const char *merchant, const char *order_no)
-{
-    Hansa__OrderRef ref = HANSA__ORDER_REF__INIT;
-    ref.merchant = (char *)merchant;
-    ref.order_no = (char *)order_no;
-    Hansa__CancelOrder c = HANSA__CANCEL_ORDER__INIT;
-    c.order = &ref;
-    Hansa__TxBody b;
-    fx_body(&b, HANSA__TX_BODY__ACTION_CANCEL_ORDER, &c);
-    return fx_submit(&r.f, merchant, &b);
-}
-
-/* No new PRICE-OUTLIER alert (other rules' alerts are not this file's
- * business). */
-static void expect_silent(void)
-{
-    Hansa__Alert *a[4];
-    size_t n = rfx_take_rule(&r, RULE, a, 4);
-    cr_assert_eq(n, 0, "expected no " RULE " alert, got %zu: %s", n, n ? a[0]->message : "");
-}
-
 static void baseline(size_t n, int64_t price_minor)
 {
     tr_ok(order_same(TR_MER2, "BASE-1", n, price_minor));
-    expect_silent();
-}
-
-/* The single new PRICE-OUTLIER alert, with its severity. */
-static Hansa__Alert *expect_outlier(Hansa__Severity sev)
-{
-    Hansa__Alert *all[4];
-    size_t n = rfx_take_rule(&r, RULE, all, 4);
-    cr_assert_eq(n, 1, "expected one " RULE " alert, got %zu", n);
-    Hansa__Alert *a = all[0];
-    cr_assert_eq(a->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
-    cr_assert_eq(a->severity, sev, "severity %s", risk_severity_name(a->severity));
-    return a;
-}
-
-static bool count_visit(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
-{
-    (void)k, (void)kl, (void)v, (void)vl;
-    (*(size_t *)arg)++;
-    return true;
-}
-
-/* Keys of the rule's state (kind 's') or timers (kind 't') in the engine. */
-static size_t rule_keys(char kind)
-{
-    struct ledger_state s = memstate_view(r.alerts);
-    char prefix[32];
-    int n = snprintf(prefix, sizeof prefix, "%c/" RULE "/", kind);
-    size_t count = 0;
-    cr_assert_eq(s.scan(s.ctx, (const uint8_t *)prefix, (size_t)n, count_visit, &count), HANSA_OK);
-    return count;
+    rfx_take_none(&r, RULE);
 }
 
 Test(price_outlier, a_line_at_twice_the_median_raises_medium_with_the_ratio_as_evidence)
@@ -139,7 +76,8 @@ Test(price_outlier, a_line_at_twice_the_median_raises_medium_with_the_ratio_as_e
     baseline(20, 1000);
     struct fx_result res = order_same(TR_MER, "SO-1", 1, 2000);
     tr_ok(res);
-    Hansa__Alert *a = expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    Hansa__Alert *a = rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW,
+                                     HANSA__SEVERITY__SEVERITY_MEDIUM);
     cr_assert_str_eq(rfx_evidence(a, "line.price_to_median_bps")->observed, "20000");
     cr_assert_str_eq(rfx_evidence(a, "line.price_to_median_bps")->expected, "> 5000 and < 20000");
     cr_assert_str_eq(rfx_evidence(a, "median.unit_price_minor")->observed, "1000 CNY");
@@ -160,16 +98,17 @@ Test(price_outlier, just_under_twice_the_median_raises_nothing)
 {
     baseline(20, 1000);
     tr_ok(order_same(TR_MER, "SO-1", 1, 1999));
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }
 
 Test(price_outlier, four_times_the_median_raises_high_and_just_under_is_medium)
 {
     baseline(20, 1000);
     tr_ok(order_same(TR_MER, "SO-1", 1, 3999));
-    expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_MEDIUM);
     tr_ok(order_same(TR_MER, "SO-2", 1, 4000));
-    Hansa__Alert *a = expect_outlier(HANSA__SEVERITY__SEVERITY_HIGH);
+    Hansa__Alert *a =
+        rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_HIGH);
     cr_assert_str_eq(rfx_evidence(a, "line.price_to_median_bps")->observed, "40000");
 }
 
@@ -177,21 +116,21 @@ Test(price_outlier, half_the_median_raises_medium_a_quarter_high_and_just_above_
 {
     baseline(20, 1000);
     tr_ok(order_same(TR_MER, "SO-1", 1, 501));
-    expect_silent();
+    rfx_take_none(&r, RULE);
     tr_ok(order_same(TR_MER, "SO-2", 1, 500));
-    expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_MEDIUM);
     tr_ok(order_same(TR_MER, "SO-3", 1, 250));
-    expect_outlier(HANSA__SEVERITY__SEVERITY_HIGH);
+    rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_HIGH);
 }
 
 Test(price_outlier, nineteen_earlier_lines_are_not_enough_for_a_median)
 {
     baseline(19, 1000);
     tr_ok(order_same(TR_MER, "SO-1", 1, 10000));
-    expect_silent();
+    rfx_take_none(&r, RULE);
     /* SO-1's own line is the twentieth earlier line for the next order. */
     tr_ok(order_same(TR_MER, "SO-2", 1, 10000));
-    expect_outlier(HANSA__SEVERITY__SEVERITY_HIGH);
+    rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_HIGH);
 }
 
 Test(price_outlier, the_median_of_an_even_count_is_the_lower_middle)
@@ -203,7 +142,8 @@ Test(price_outlier, the_median_of_an_even_count_is_the_lower_middle)
     /* Lower middle 1,000: 2,000 is 2x. The upper middle (3,000) or the mean
      * (2,000) would see nothing. */
     tr_ok(order_same(TR_MER, "SO-1", 1, 2000));
-    Hansa__Alert *a = expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    Hansa__Alert *a = rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW,
+                                     HANSA__SEVERITY__SEVERITY_MEDIUM);
     cr_assert_str_eq(rfx_evidence(a, "median.unit_price_minor")->observed, "1000 CNY");
 }
 
@@ -214,7 +154,7 @@ Test(price_outlier, lines_in_another_currency_or_unit_or_hs6_are_not_compared)
     tr_ok(order_lines(TR_MER, "SO-USD", "USD", usd, 1));
     struct line other[] = {{HS, "KGM", 5000}, {"851821", "PCE", 5000}};
     tr_ok(order_lines(TR_MER, "SO-OTHER", "CNY", other, 2));
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }
 
 Test(price_outlier, a_longer_hs_code_is_grouped_by_its_first_six_digits)
@@ -222,7 +162,8 @@ Test(price_outlier, a_longer_hs_code_is_grouped_by_its_first_six_digits)
     baseline(20, 1000);
     struct line ls[] = {{"8518220090", "PCE", 1000}, {"85182200", "PCE", 2500}};
     tr_ok(order_lines(TR_MER, "SO-1", "CNY", ls, 2));
-    Hansa__Alert *a = expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    Hansa__Alert *a = rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW,
+                                     HANSA__SEVERITY__SEVERITY_MEDIUM);
     cr_assert_str_eq(rfx_evidence(a, "line.hs6_unit_currency")->observed, HS " PCE CNY");
     cr_assert(strstr(a->message, "Line 2 of order SO-1") != NULL, "%s", a->message);
 }
@@ -234,7 +175,7 @@ Test(price_outlier, the_lines_of_one_order_are_not_its_own_baseline)
         ls[i] = (struct line){HS, "PCE", 1000};
     ls[20] = (struct line){HS, "PCE", 9000};
     tr_ok(order_lines(TR_MER, "SO-1", "CNY", ls, 21));
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }
 
 Test(price_outlier, each_outlying_line_of_an_order_is_its_own_incident)
@@ -252,9 +193,9 @@ Test(price_outlier, each_outlying_line_of_an_order_is_its_own_incident)
 Test(price_outlier, a_cancelled_order_leaves_the_baseline)
 {
     baseline(20, 1000);
-    tr_ok(cancel(TR_MER2, "BASE-1"));
+    tr_ok(tr_cancel(&r, TR_MER2, "BASE-1"));
     tr_ok(order_same(TR_MER, "SO-1", 1, 5000));
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }
 
 Test(price_outlier, lines_older_than_the_window_do_not_count)
@@ -262,7 +203,7 @@ Test(price_outlier, lines_older_than_the_window_do_not_count)
     baseline(20, 1000);
     rfx_advance_to(&r, r.f.time_ms + 180 * TR_DAY_MS);
     tr_ok(order_same(TR_MER, "SO-1", 1, 5000));
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }
 
 Test(price_outlier, lines_inside_the_window_count)
@@ -270,53 +211,50 @@ Test(price_outlier, lines_inside_the_window_count)
     baseline(20, 1000);
     rfx_advance_to(&r, r.f.time_ms + 179 * TR_DAY_MS);
     tr_ok(order_same(TR_MER, "SO-1", 1, 5000));
-    expect_outlier(HANSA__SEVERITY__SEVERITY_HIGH);
+    rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_HIGH);
 }
 
 Test(price_outlier, a_window_nobody_touches_is_deleted_when_it_expires)
 {
     baseline(20, 1000);
-    cr_assert_eq(rule_keys('s'), 1);
-    cr_assert_eq(rule_keys('t'), 1);
+    cr_assert_eq(rfx_rule_keys(&r, RULE, 's'), 1);
+    cr_assert_eq(rfx_rule_keys(&r, RULE, 't'), 1);
     rfx_advance_to(&r, r.f.time_ms + 179 * TR_DAY_MS);
-    cr_assert_eq(rule_keys('s'), 1, "not yet expired");
+    cr_assert_eq(rfx_rule_keys(&r, RULE, 's'), 1, "not yet expired");
     rfx_advance_to(&r, r.f.time_ms + 2 * TR_DAY_MS);
-    cr_assert_eq(rule_keys('s'), 0, "the window is gone");
-    cr_assert_eq(rule_keys('t'), 0, "and so is its timer");
+    cr_assert_eq(rfx_rule_keys(&r, RULE, 's'), 0, "the window is gone");
+    cr_assert_eq(rfx_rule_keys(&r, RULE, 't'), 0, "and so is its timer");
 }
 
 Test(price_outlier, only_the_latest_lines_kept_make_the_median)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[PRICE-OUTLIER]\nlines_kept = 20\n");
+    rfx_reinit(&r, "[PRICE-OUTLIER]\nlines_kept = 20\n");
     baseline(20, 1000);
     tr_ok(order_same(TR_MER2, "BASE-2", 20, 3000));
     Hansa__Alert *base[24];
     cr_assert_eq(rfx_take_rule(&r, RULE, base, 24), 20, "3x the first baseline, line by line");
     tr_ok(order_same(TR_MER, "SO-1", 1, 2000)); /* 6,666 bps of 3,000 */
-    expect_silent();
+    rfx_take_none(&r, RULE);
     tr_ok(order_same(TR_MER, "SO-2", 1, 6000));
-    expect_outlier(HANSA__SEVERITY__SEVERITY_MEDIUM);
+    rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_MEDIUM);
 }
 
 Test(price_outlier, thresholds_and_window_come_from_the_ruleset)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[PRICE-OUTLIER]\nmin_lines = 5\nmedium_above_bps = 15000\nwindow = 1d\n"
-                 "severity_medium = LOW\n");
+    rfx_reinit(&r, "[PRICE-OUTLIER]\nmin_lines = 5\nmedium_above_bps = 15000\nwindow = 1d\n"
+                   "severity_medium = LOW\n");
     baseline(5, 1000);
     tr_ok(order_same(TR_MER, "SO-1", 1, 1500));
-    expect_outlier(HANSA__SEVERITY__SEVERITY_LOW);
+    rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_LOW);
     rfx_advance_to(&r, r.f.time_ms + TR_DAY_MS);
     tr_ok(order_same(TR_MER, "SO-2", 1, 1500));
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }
 
 Test(price_outlier, a_disabled_rule_stays_silent)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[PRICE-OUTLIER]\nenabled = false\n");
+    rfx_reinit(&r, "[PRICE-OUTLIER]\nenabled = false\n");
     baseline(20, 1000);
     tr_ok(order_same(TR_MER, "SO-1", 1, 5000));
-    expect_silent();
+    rfx_take_none(&r, RULE);
 }

@@ -11,7 +11,6 @@
  * ledger only requires them not to decrease and not to be more than 1 h
  * ahead of block time.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -22,61 +21,16 @@
 #define EV(x)          HANSA__SHIPMENT_EVENT_TYPE__SHIPMENT_EVENT_TYPE_##x
 #define CN_DE_BOUND_MS UINT64_C(69120000) /* 8,000 bps of 24 h */
 
-static struct rfx r;
-
-static void setup(void)
-{
-    rfx_init(&r, NULL);
-}
-
-static void teardown(void)
-{
-    rfx_close(&r);
-}
-
-TestSuite(ship_implausible, .init = setup, .fini = teardown, .timeout = 60);
+RFX_SUITE(ship_implausible);
 
 /* ---- helpers ---- */
-
-static Hansa__Alert *one(void)
-{
-    Hansa__Alert *a[8];
-    size_t n = rfx_take_rule(&r, RULE, a, 8);
-    cr_assert_eq(n, 1, "expected one %s alert, got %zu", RULE, n);
-    return a[0];
-}
-
-static void none(void)
-{
-    Hansa__Alert *a[8];
-    size_t n = rfx_take_rule(&r, RULE, a, 8);
-    cr_assert_eq(n, 0, "expected no %s alert, got %zu: %s", RULE, n, n ? a[0]->message : "");
-}
-
-static void assert_incident(const Hansa__Alert *a, const char *key)
-{
-    uint8_t buf[256], id[WIRE_HASH_BYTES];
-    int n = snprintf((char *)buf, sizeof buf, "hansa/incident/v1%c%s%c%s", 0, RULE, 0, key);
-    wire_sha256(buf, (size_t)n, id);
-    cr_assert_arr_eq(a->incident_id.data, id, WIRE_HASH_BYTES, "dedup key is not %s", key);
-}
-
-/* An event on WB-<order_no> with the given event time; returns its tx id. */
-static struct fx_result event(const char *order_no, int type, const char *locode, uint64_t event_ms)
-{
-    char wb[80];
-    snprintf(wb, sizeof wb, "WB-%s", order_no);
-    struct fx_result res = tr_event(&r, wb, type, locode, event_ms);
-    tr_ok(res);
-    return res;
-}
 
 /* A leg: DEPARTED at from, then ARRIVED at to gap_ms later (event time). */
 static struct fx_result leg(const char *order_no, const char *from, const char *to, uint64_t gap_ms)
 {
     uint64_t t0 = r.f.time_ms - 3 * TR_DAY_MS;
-    event(order_no, EV(DEPARTED), from, t0);
-    return event(order_no, EV(ARRIVED), to, t0 + gap_ms);
+    tr_ok(tr_order_event(&r, order_no, EV(DEPARTED), from, t0));
+    return tr_must(tr_order_event(&r, order_no, EV(ARRIVED), to, t0 + gap_ms));
 }
 
 /* ---- DELIVERED too early ---- */
@@ -84,12 +38,11 @@ static struct fx_result leg(const char *order_no, const char *from, const char *
 Test(ship_implausible, delivered_as_the_first_event_raises_medium)
 {
     tr_matched(&r, TR_MER, "SO-1", 100000);
-    struct fx_result d = event("SO-1", EV(DELIVERED), "DEHAM", r.f.time_ms);
-    Hansa__Alert *a = one();
-    cr_assert_eq(a->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
-    cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_MEDIUM);
+    struct fx_result d = tr_must(tr_order_event(&r, "SO-1", EV(DELIVERED), "DEHAM", r.f.time_ms));
+    Hansa__Alert *a = rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW,
+                                     HANSA__SEVERITY__SEVERITY_MEDIUM);
     cr_assert_eq(a->rule_rev, 1);
-    assert_incident(a, "waybill/LOG-0001/WB-SO-1");
+    rfx_expect_incident(a, RULE, "waybill/LOG-0001/WB-SO-1");
     cr_assert_eq(a->height, r.f.height);
     cr_assert_eq(a->n_tx_ids, 1);
     cr_assert_arr_eq(a->tx_ids[0].data, d.tx_id, WIRE_HASH_BYTES);
@@ -107,17 +60,17 @@ Test(ship_implausible, delivered_after_one_event_is_implausible_after_two_is_not
 {
     uint64_t t0 = r.f.time_ms - 5 * TR_DAY_MS;
     tr_matched(&r, TR_MER, "SO-1", 100000);
-    event("SO-1", EV(RECEIVED), "CNSZX", t0);
-    event("SO-1", EV(DELIVERED), "DEHAM", t0 + 4 * TR_DAY_MS);
-    Hansa__Alert *a = one();
+    tr_ok(tr_order_event(&r, "SO-1", EV(RECEIVED), "CNSZX", t0));
+    tr_ok(tr_order_event(&r, "SO-1", EV(DELIVERED), "DEHAM", t0 + 4 * TR_DAY_MS));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
     cr_assert_str_eq(rfx_evidence(a, "waybill.events_before_delivered")->observed, "1");
     cr_assert_null(rfx_evidence(a, "leg.CN-DE.event_time_gap_ms"), "4 days is a plausible leg");
 
     tr_matched(&r, TR_MER, "SO-2", 100000);
-    event("SO-2", EV(RECEIVED), "CNSZX", t0);
-    event("SO-2", EV(DEPARTED), "CNSZX", t0 + TR_DAY_MS);
-    event("SO-2", EV(DELIVERED), "DEHAM", t0 + 4 * TR_DAY_MS);
-    none();
+    tr_ok(tr_order_event(&r, "SO-2", EV(RECEIVED), "CNSZX", t0));
+    tr_ok(tr_order_event(&r, "SO-2", EV(DEPARTED), "CNSZX", t0 + TR_DAY_MS));
+    tr_ok(tr_order_event(&r, "SO-2", EV(DELIVERED), "DEHAM", t0 + 4 * TR_DAY_MS));
+    rfx_take_none(&r, RULE);
 }
 
 /* ---- legs ---- */
@@ -127,10 +80,9 @@ Test(ship_implausible, leg_just_under_80_percent_of_minimum_transit_raises_mediu
     tr_matched(&r, TR_MER, "SO-1", 100000);
     tr_financed(&r, "BANK-B", "L-1", TR_MER, "F-1", "SO-1", 50000);
     struct fx_result arr = leg("SO-1", "CNSZX", "DEHAM", CN_DE_BOUND_MS - 1);
-    Hansa__Alert *a = one();
-    cr_assert_eq(a->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
-    cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_MEDIUM);
-    assert_incident(a, "waybill/LOG-0001/WB-SO-1");
+    Hansa__Alert *a = rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW,
+                                     HANSA__SEVERITY__SEVERITY_MEDIUM);
+    rfx_expect_incident(a, RULE, "waybill/LOG-0001/WB-SO-1");
     const Hansa__AlertEvidence *e = rfx_evidence(a, "leg.CN-DE.event_time_gap_ms");
     cr_assert_not_null(e);
     cr_assert_str_eq(e->expected, ">= 69120000 (8000 bps of minimum transit 86400000 ms)");
@@ -147,14 +99,14 @@ Test(ship_implausible, leg_at_exactly_80_percent_of_minimum_transit_is_plausible
 {
     tr_matched(&r, TR_MER, "SO-1", 100000);
     leg("SO-1", "CNSZX", "DEHAM", CN_DE_BOUND_MS);
-    none();
+    rfx_take_none(&r, RULE);
 }
 
 Test(ship_implausible, reverse_pair_falls_back_to_the_listed_pair)
 {
     tr_matched(&r, TR_MER, "SO-1", 100000);
     leg("SO-1", "DEHAM", "CNSHA", TR_HOUR_MS);
-    Hansa__Alert *a = one();
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
     const Hansa__AlertEvidence *e = rfx_evidence(a, "leg.DE-CN.event_time_gap_ms");
     cr_assert_not_null(e);
     cr_assert_str_eq(e->observed, "3600000");
@@ -164,34 +116,34 @@ Test(ship_implausible, pair_missing_from_the_table_and_same_country_moves_are_no
 {
     tr_matched(&r, TR_MER, "SO-1", 100000);
     leg("SO-1", "CNSZX", "KRPUS", 60 * 1000); /* CN-KR: not in the default table */
-    event("SO-1", EV(ARRIVED), "KRINC", r.f.time_ms - 3 * TR_DAY_MS + 2 * 60 * 1000);
-    none();
+    tr_ok(tr_order_event(&r, "SO-1", EV(ARRIVED), "KRINC",
+                         r.f.time_ms - 3 * TR_DAY_MS + 2 * 60 * 1000));
+    rfx_take_none(&r, RULE);
 }
 
 Test(ship_implausible, one_waybill_is_one_incident)
 {
     tr_matched(&r, TR_MER, "SO-1", 100000);
     uint64_t t0 = r.f.time_ms - 3 * TR_DAY_MS;
-    event("SO-1", EV(DEPARTED), "CNSZX", t0);
-    event("SO-1", EV(ARRIVED), "DEHAM", t0 + TR_HOUR_MS);
-    one();
-    event("SO-1", EV(DEPARTED), "DEHAM", t0 + 2 * TR_HOUR_MS);
-    event("SO-1", EV(ARRIVED), "CNSHA", t0 + 3 * TR_HOUR_MS);
-    event("SO-1", EV(DELIVERED), "CNSHA", t0 + 4 * TR_HOUR_MS);
-    none();
+    tr_ok(tr_order_event(&r, "SO-1", EV(DEPARTED), "CNSZX", t0));
+    tr_ok(tr_order_event(&r, "SO-1", EV(ARRIVED), "DEHAM", t0 + TR_HOUR_MS));
+    rfx_take_one(&r, RULE);
+    tr_ok(tr_order_event(&r, "SO-1", EV(DEPARTED), "DEHAM", t0 + 2 * TR_HOUR_MS));
+    tr_ok(tr_order_event(&r, "SO-1", EV(ARRIVED), "CNSHA", t0 + 3 * TR_HOUR_MS));
+    tr_ok(tr_order_event(&r, "SO-1", EV(DELIVERED), "CNSHA", t0 + 4 * TR_HOUR_MS));
+    rfx_take_none(&r, RULE);
 }
 
 Test(ship_implausible, bps_and_transit_table_come_from_the_ruleset)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[SHIP-IMPLAUSIBLE]\nleg_min_transit_bps = 5000\nseverity = HIGH\n"
-                 "[transit]\nCN-KR = 10h\n");
+    rfx_reinit(&r, "[SHIP-IMPLAUSIBLE]\nleg_min_transit_bps = 5000\nseverity = HIGH\n"
+                   "[transit]\nCN-KR = 10h\n");
     tr_matched(&r, TR_MER, "SO-1", 100000);
     leg("SO-1", "CNSZX", "KRPUS", 5 * TR_HOUR_MS);
-    none(); /* exactly 5,000 bps of 10 h */
+    rfx_take_none(&r, RULE); /* exactly 5,000 bps of 10 h */
     tr_matched(&r, TR_MER, "SO-2", 100000);
     leg("SO-2", "CNSZX", "KRPUS", 5 * TR_HOUR_MS - 1);
-    Hansa__Alert *a = one();
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
     cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_HIGH);
     cr_assert_str_eq(rfx_evidence(a, "leg.CN-KR.event_time_gap_ms")->expected,
                      ">= 18000000 (5000 bps of minimum transit 36000000 ms)");
@@ -199,19 +151,17 @@ Test(ship_implausible, bps_and_transit_table_come_from_the_ruleset)
 
 Test(ship_implausible, delivered_minimum_comes_from_the_ruleset)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[SHIP-IMPLAUSIBLE]\ndelivered_min_prior_events = 0\n");
+    rfx_reinit(&r, "[SHIP-IMPLAUSIBLE]\ndelivered_min_prior_events = 0\n");
     tr_matched(&r, TR_MER, "SO-1", 100000);
-    event("SO-1", EV(DELIVERED), "DEHAM", r.f.time_ms);
-    none();
+    tr_ok(tr_order_event(&r, "SO-1", EV(DELIVERED), "DEHAM", r.f.time_ms));
+    rfx_take_none(&r, RULE);
 }
 
 Test(ship_implausible, disabled_rule_stays_silent)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[SHIP-IMPLAUSIBLE]\nenabled = false\n");
+    rfx_reinit(&r, "[SHIP-IMPLAUSIBLE]\nenabled = false\n");
     tr_matched(&r, TR_MER, "SO-1", 100000);
     leg("SO-1", "CNSZX", "DEHAM", 1000);
-    event("SO-1", EV(DELIVERED), "DEHAM", r.f.time_ms);
-    none();
+    tr_ok(tr_order_event(&r, "SO-1", EV(DELIVERED), "DEHAM", r.f.time_ms));
+    rfx_take_none(&r, RULE);
 }

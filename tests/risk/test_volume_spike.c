@@ -35,65 +35,22 @@ static void teardown(void)
 
 TestSuite(volume_spike, .init = setup, .fini = teardown, .timeout = 60);
 
-static struct fx_result order_in(const char *merchant, const char *order_no, int64_t amount_minor,
-                                 const char *currency)
-{
-    struct fx_order_doc d;
-    fx_order_doc(&d, merchant, order_no, amount_minor);
-    d.doc.currency = (char *)currency;
-    return tr_order_submit(&r, &d);
-}
-
-static void order(const char *order_no, int64_t amount_minor)
-{
-    tr_ok(order_in(TR_MER, order_no, amount_minor, "CNY"));
-}
-
-static struct fx_result cancel(const char *merchant, const char *order_no)
-{
-    Hansa__OrderRef ref = HANSA__ORDER_REF__INIT;
-    ref.merchant = (char *)merchant;
-    ref.order_no = (char *)order_no;
-    Hansa__CancelOrder c = HANSA__CANCEL_ORDER__INIT;
-    c.order = &ref;
-    Hansa__TxBody b;
-    fx_body(&b, HANSA__TX_BODY__ACTION_CANCEL_ORDER, &c);
-    return fx_submit(&r.f, merchant, &b);
-}
-
 /* Move to the given day after day 0 (same time of day, plus a few blocks). */
 static void day(unsigned n)
 {
     rfx_advance_to(&r, day0_ms + n * TR_DAY_MS);
 }
 
-static void expect_silent(void)
-{
-    Hansa__Alert *a[4];
-    size_t n = rfx_take_rule(&r, RULE, a, 4);
-    cr_assert_eq(n, 0, "expected no " RULE " alert, got %zu: %s", n, n ? a[0]->message : "");
-}
-
-static Hansa__Alert *expect_spike(void)
-{
-    Hansa__Alert *a[4];
-    size_t n = rfx_take_rule(&r, RULE, a, 4);
-    cr_assert_eq(n, 1, "expected one " RULE " alert, got %zu", n);
-    return a[0];
-}
-
 Test(volume_spike, more_than_five_times_the_weekly_average_raises_medium)
 {
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     day(30);
-    order("SO-1", 4000);
-    order("SO-2", 1000);
-    expect_silent(); /* exactly 5x is not above */
-    struct fx_result last = order_in(TR_MER, "SO-3", 1, "CNY");
-    tr_ok(last);
-    Hansa__Alert *a = expect_spike();
-    cr_assert_eq(a->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
-    cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_MEDIUM);
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 4000));
+    tr_ok(tr_order(&r, TR_MER, "SO-2", 1000));
+    rfx_take_none(&r, RULE); /* exactly 5x is not above */
+    struct fx_result last = tr_must(tr_order_in(&r, TR_MER, "SO-3", 1, "CNY"));
+    Hansa__Alert *a = rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW,
+                                     HANSA__SEVERITY__SEVERITY_MEDIUM);
     const Hansa__AlertEvidence *e = rfx_evidence(a, "orders.value_recent_minor");
     cr_assert_str_eq(e->observed, "5001 CNY");
     cr_assert_str_eq(e->expected, "<= 5000");
@@ -119,96 +76,96 @@ Test(volume_spike, more_than_five_times_the_weekly_average_raises_medium)
 
 Test(volume_spike, a_merchant_whose_first_order_is_under_28_days_old_is_not_checked)
 {
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     rfx_advance_to(&r, day0_ms + 28 * TR_DAY_MS - 10000);
-    order("SO-1", 6000);
-    expect_silent();
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 6000));
+    rfx_take_none(&r, RULE);
     rfx_advance_to(&r, day0_ms + 28 * TR_DAY_MS);
-    order("SO-2", 1);
-    expect_spike();
+    tr_ok(tr_order(&r, TR_MER, "SO-2", 1));
+    rfx_take_one(&r, RULE);
 }
 
 Test(volume_spike, another_currency_is_its_own_series_with_its_own_start)
 {
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     day(30);
-    tr_ok(order_in(TR_MER, "SO-USD", 1000000, "USD"));
-    expect_silent();
-    order("SO-1", 5000);
-    expect_silent();
+    tr_ok(tr_order_in(&r, TR_MER, "SO-USD", 1000000, "USD"));
+    rfx_take_none(&r, RULE);
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 5000));
+    rfx_take_none(&r, RULE);
 }
 
 Test(volume_spike, other_merchants_orders_do_not_count)
 {
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     day(30);
-    tr_ok(order_in(TR_MER2, "SO-1", 4000, "CNY"));
-    order("SO-2", 5000);
-    expect_silent();
+    tr_ok(tr_order_in(&r, TR_MER2, "SO-1", 4000, "CNY"));
+    tr_ok(tr_order(&r, TR_MER, "SO-2", 5000));
+    rfx_take_none(&r, RULE);
 }
 
 Test(volume_spike, a_cancelled_order_leaves_the_recent_value)
 {
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     day(30);
-    order("SO-1", 4000);
-    order("SO-2", 1000);
-    tr_ok(cancel(TR_MER, "SO-2"));
-    order("SO-3", 1000);
-    expect_silent();
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 4000));
+    tr_ok(tr_order(&r, TR_MER, "SO-2", 1000));
+    tr_ok(tr_cancel(&r, TR_MER, "SO-2"));
+    tr_ok(tr_order(&r, TR_MER, "SO-3", 1000));
+    rfx_take_none(&r, RULE);
 }
 
 Test(volume_spike, orders_leave_the_recent_window_after_seven_days_and_join_the_baseline)
 {
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     day(30);
-    order("SO-1", 5000);
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 5000));
     day(37);
     /* Baseline 17,000: the limit is 5 x 17,000 / 12 = 7,083.3. */
-    order("SO-2", 7083);
-    expect_silent();
-    order("SO-3", 1);
-    Hansa__Alert *a = expect_spike();
+    tr_ok(tr_order(&r, TR_MER, "SO-2", 7083));
+    rfx_take_none(&r, RULE);
+    tr_ok(tr_order(&r, TR_MER, "SO-3", 1));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
     cr_assert_str_eq(rfx_evidence(a, "orders.value_baseline_minor")->observed, "17000 CNY");
     cr_assert_str_eq(rfx_evidence(a, "orders.value_recent_minor")->expected, "<= 7083");
 }
 
 Test(volume_spike, orders_before_the_twelve_weeks_leave_the_baseline)
 {
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     day(80);
-    order("SO-1", 1200);
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 1200));
     day(92); /* SO-0 is 92 days old: out; SO-1 alone makes the average 100 */
-    order("SO-2", 500);
-    expect_silent();
-    order("SO-3", 1);
-    Hansa__Alert *a = expect_spike();
+    tr_ok(tr_order(&r, TR_MER, "SO-2", 500));
+    rfx_take_none(&r, RULE);
+    tr_ok(tr_order(&r, TR_MER, "SO-3", 1));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
     cr_assert_str_eq(rfx_evidence(a, "orders.value_baseline_minor")->observed, "1200 CNY");
 }
 
 Test(volume_spike, one_incident_per_iso_week)
 {
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     day(30); /* Saturday */
-    order("SO-1", 6000);
-    Hansa__Alert *a = expect_spike();
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 6000));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
     day(31); /* Sunday: same week */
-    order("SO-2", 100);
-    expect_silent();
+    tr_ok(tr_order(&r, TR_MER, "SO-2", 100));
+    rfx_take_none(&r, RULE);
     day(32); /* Monday: 2026-W08 */
-    order("SO-3", 100);
-    Hansa__Alert *b = expect_spike();
+    tr_ok(tr_order(&r, TR_MER, "SO-3", 100));
+    Hansa__Alert *b = rfx_take_one(&r, RULE);
     cr_assert_eq(b->kind, HANSA__ALERT_KIND__ALERT_KIND_NEW);
     cr_assert_arr_neq(a->incident_id.data, b->incident_id.data, 32);
 }
 
 Test(volume_spike, only_the_buckets_of_the_windows_are_kept)
 {
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     day(1);
-    order("SO-1", 100);
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 100));
     day(200);
-    order("SO-2", 100);
+    tr_ok(tr_order(&r, TR_MER, "SO-2", 100));
     struct ledger_state s = memstate_view(r.alerts);
     uint8_t key[64], *val = NULL;
     size_t n = 0, len = 0;
@@ -223,26 +180,24 @@ Test(volume_spike, only_the_buckets_of_the_windows_are_kept)
 
 Test(volume_spike, windows_bucket_ratio_and_severity_come_from_the_ruleset)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[VOLUME-SPIKE]\nrecent_window = 1h\nbaseline_window = 4h\nbucket = 1h\n"
-                 "min_history = 2h\nspike_bps = 20000\nseverity = HIGH\n");
+    rfx_reinit(&r, "[VOLUME-SPIKE]\nrecent_window = 1h\nbaseline_window = 4h\nbucket = 1h\n"
+                   "min_history = 2h\nspike_bps = 20000\nseverity = HIGH\n");
     day0_ms = r.f.time_ms;
-    order("SO-0", 4000); /* average 1,000 per hour for the next 4 hours */
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 4000)); /* average 1,000 per hour for the next 4 hours */
     rfx_advance_to(&r, day0_ms + 2 * TR_HOUR_MS);
-    order("SO-1", 2000);
-    expect_silent();
-    order("SO-2", 1);
-    Hansa__Alert *a = expect_spike();
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 2000));
+    rfx_take_none(&r, RULE);
+    tr_ok(tr_order(&r, TR_MER, "SO-2", 1));
+    Hansa__Alert *a = rfx_take_one(&r, RULE);
     cr_assert_eq(a->severity, HANSA__SEVERITY__SEVERITY_HIGH);
 }
 
 Test(volume_spike, a_disabled_rule_stays_silent)
 {
-    rfx_close(&r);
-    rfx_init(&r, "[VOLUME-SPIKE]\nenabled = false\n");
+    rfx_reinit(&r, "[VOLUME-SPIKE]\nenabled = false\n");
     day0_ms = r.f.time_ms;
-    order("SO-0", 12000);
+    tr_ok(tr_order(&r, TR_MER, "SO-0", 12000));
     day(30);
-    order("SO-1", 100000);
-    expect_silent();
+    tr_ok(tr_order(&r, TR_MER, "SO-1", 100000));
+    rfx_take_none(&r, RULE);
 }

@@ -50,8 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum {
     P_WINDOW,
@@ -69,7 +69,7 @@ enum {
 #define EDGE_KEY_BYTES_MAX (1 + 1 + HANSA_ID_LEN_MAX + 8 + 1 + HANSA_ID_LEN_MAX)
 
 static const struct risk_param_spec params[P_COUNT] = {
-    [P_WINDOW] = {"window", RISK_P_DURATION, INT64_C(90) * 86400000, 1000, INT64_C(3650) * 86400000,
+    [P_WINDOW] = {"window", RISK_P_DURATION, 90 * RISK_DAY_MS, 1000, 3650 * RISK_DAY_MS,
                   "orders of a cycle are created within this window"},
     [P_MAX_PARTIES] = {"max_parties", RISK_P_INT, 4, 2, CYCLE_PARTIES_MAX,
                        "longest cycle searched, in parties (2 = A -> B -> A)"},
@@ -97,68 +97,33 @@ struct edge {
     size_t n_hs4;
 };
 
-static void be_put(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t be_get(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-/* u8 length + bytes of an id; returns the bytes written. */
-static size_t put_id(uint8_t *p, const char *id)
-{
-    size_t n = strnlen(id, HANSA_ID_LEN_MAX);
-    p[0] = (uint8_t)n;
-    memcpy(p + 1, id, n);
-    return 1 + n;
-}
-
-/* Read an id at *p (bounded by end); false if it does not fit. */
-static bool get_id(const uint8_t **p, const uint8_t *end, char out[HANSA_ID_LEN_MAX + 1])
-{
-    if (*p >= end || (*p)[0] > HANSA_ID_LEN_MAX || (size_t)(end - *p) < 1u + (*p)[0])
-        return false;
-    size_t n = (*p)[0];
-    memcpy(out, *p + 1, n);
-    out[n] = '\0';
-    *p += 1 + n;
-    return true;
-}
-
 static size_t party_prefix(uint8_t *p, const char *party)
 {
     p[0] = 'e';
-    return 1 + put_id(p + 1, party);
+    return 1 + risk_key_put_id(p + 1, party);
 }
 
 static size_t edge_key(uint8_t *p, const char *seller, uint64_t time_ms, const char *order_no)
 {
     size_t n = party_prefix(p, seller);
-    be_put(p + n, time_ms, 8);
+    risk_be64_put(p + n, time_ms);
     n += 8;
-    return n + put_id(p + n, order_no);
+    return n + risk_key_put_id(p + n, order_no);
 }
 
 static size_t edge_value(uint8_t *p, const struct edge *e)
 {
-    size_t n = put_id(p, e->buyer);
-    be_put(p + n, (uint64_t)e->amount_minor, 8);
+    size_t n = risk_key_put_id(p, e->buyer);
+    risk_be64_put(p + n, (uint64_t)e->amount_minor);
     memcpy(p + n + 8, e->currency, 3);
     memcpy(p + n + 11, e->tx_id, WIRE_HASH_BYTES);
     n += 11 + WIRE_HASH_BYTES;
-    be_put(p + n, e->height, 8);
-    be_put(p + n + 8, e->tx_index, 4);
+    risk_be64_put(p + n, e->height);
+    risk_be32_put(p + n + 8, e->tx_index);
     p[n + 12] = (uint8_t)e->n_hs4;
     n += 13;
     for (size_t i = 0; i < e->n_hs4; i++, n += 2)
-        be_put(p + n, e->hs4[i], 2);
+        risk_be16_put(p + n, e->hs4[i]);
     return n;
 }
 
@@ -166,29 +131,29 @@ static bool edge_parse(const uint8_t *key, size_t key_len, const uint8_t *val, s
                        struct edge *e)
 {
     const uint8_t *p = key, *end = key + key_len;
-    if (key_len < 1 || *p++ != 'e' || !get_id(&p, end, e->seller) || end - p < 8)
+    if (key_len < 1 || *p++ != 'e' || !risk_key_get_id(&p, end, e->seller) || end - p < 8)
         return false;
-    e->time_ms = be_get(p, 8);
+    e->time_ms = risk_be64_get(p);
     p += 8;
-    if (!get_id(&p, end, e->order_no) || p != end)
+    if (!risk_key_get_id(&p, end, e->order_no) || p != end)
         return false;
     p = val;
     end = val + val_len;
-    if (!get_id(&p, end, e->buyer) || (size_t)(end - p) < 11 + WIRE_HASH_BYTES + 13)
+    if (!risk_key_get_id(&p, end, e->buyer) || (size_t)(end - p) < 11 + WIRE_HASH_BYTES + 13)
         return false;
-    e->amount_minor = (int64_t)be_get(p, 8);
+    e->amount_minor = (int64_t)risk_be64_get(p);
     memcpy(e->currency, p + 8, 3);
     e->currency[3] = '\0';
     memcpy(e->tx_id, p + 11, WIRE_HASH_BYTES);
     p += 11 + WIRE_HASH_BYTES;
-    e->height = be_get(p, 8);
-    e->tx_index = (uint32_t)be_get(p + 8, 4);
+    e->height = risk_be64_get(p);
+    e->tx_index = risk_be32_get(p + 8);
     e->n_hs4 = p[12];
     p += 13;
     if (e->n_hs4 > HS4_MAX || (size_t)(end - p) != 2 * e->n_hs4)
         return false;
     for (size_t i = 0; i < e->n_hs4; i++)
-        e->hs4[i] = (uint16_t)be_get(p + 2 * i, 2);
+        e->hs4[i] = risk_be16_get(p + 2 * i);
     return true;
 }
 
@@ -299,7 +264,7 @@ struct search {
 /* x and y can both lie within +-tol of one amount. */
 static bool amounts_may_pair(int64_t x, int64_t y, int64_t tol_bps)
 {
-    __int128 lo = 10000 - tol_bps, hi = 10000 + tol_bps;
+    __int128 lo = RISK_BPS - tol_bps, hi = RISK_BPS + tol_bps;
     return (__int128)x * lo <= (__int128)y * hi && (__int128)y * lo <= (__int128)x * hi;
 }
 
@@ -413,7 +378,7 @@ static hansa_err closed(struct search *s, size_t depth)
     __int128 f = cyc[first]->amount_minor;
     for (size_t i = 0; i < n; i++) {
         __int128 d = cyc[i]->amount_minor - f;
-        if ((d < 0 ? -d : d) * 10000 > f * s->tol_bps)
+        if ((d < 0 ? -d : d) * RISK_BPS > f * s->tol_bps)
             return HANSA_OK;
     }
     return report(s, cyc, n, s->hs4[depth - 1], s->n_hs4[depth - 1]);
@@ -485,7 +450,7 @@ static hansa_err on_created(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
         *s = (struct search){
             .ctx = ctx,
             .e0 = e0,
-            .cutoff_ms = e0->time_ms > window_ms ? e0->time_ms - window_ms : 0,
+            .cutoff_ms = risk_window_start_ms(e0->time_ms, window_ms),
             .tol_bps = risk_param(ctx, P_AMOUNT_TOLERANCE_BPS),
             .hops_max = (size_t)risk_param(ctx, P_MAX_PARTIES) - 1,
             .budget = (size_t)risk_param(ctx, P_SEARCH_EDGES_MAX),
@@ -523,38 +488,9 @@ static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_l
     return risk_put(ctx, key, key_len, NULL, 0);
 }
 
-static bool is_creation(const Hansa__HistoryEntry *h, const Hansa__Order *o)
-{
-    return h->tx_id.len == WIRE_HASH_BYTES && o->created_tx_id.len == WIRE_HASH_BYTES &&
-           memcmp(h->tx_id.data, o->created_tx_id.data, WIRE_HASH_BYTES) == 0;
-}
-
-static bool is_cancellation(const struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
-                            const Hansa__Order *o)
-{
-    const struct risk_block *b = risk_ctx_block(ctx);
-    return o->status == HANSA__ORDER_STATUS__ORDER_STATUS_CANCELLED && h->tx_index < b->n_txs &&
-           risk_tx_action(ctx, h->tx_index) == HANSA__TX_BODY__ACTION_CANCEL_ORDER;
-}
-
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->after == NULL || h->after->kind_case != HANSA__RECORD__KIND_ORDER ||
-            h->after->order->document == NULL)
-            continue;
-        const Hansa__Order *o = h->after->order;
-        hansa_err rv = HANSA_OK;
-        if (is_creation(h, o))
-            rv = on_created(ctx, h, o);
-        else if (is_cancellation(ctx, h, o))
-            rv = on_cancelled(ctx, o);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_order_change(ctx, on_created, on_cancelled);
 }
 
 const struct risk_rule risk_rule_circular = {

@@ -54,28 +54,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
-
-#define DAY_MS INT64_C(86400000)
 
 enum { P_SEVERITY, P_WINDOW_MS, P_TOLERANCE_BPS, P_RETENTION_MS, P_COUNT };
 
 static const struct risk_param_spec params[P_COUNT] = {
     [P_SEVERITY] = {"severity", RISK_P_SEVERITY, HANSA__SEVERITY__SEVERITY_HIGH, 0, 0,
                     "severity of two near-identical orders financed at different banks"},
-    [P_WINDOW_MS] = {"window_ms", RISK_P_DURATION, 3 * DAY_MS, 1000, 30 * DAY_MS,
+    [P_WINDOW_MS] = {"window_ms", RISK_P_DURATION, 3 * RISK_DAY_MS, 1000, 30 * RISK_DAY_MS,
                      "the two orders were created less than this apart (block time)"},
     [P_TOLERANCE_BPS] = {"tolerance_bps", RISK_P_INT, 100, 0, 10000,
                          "the amounts differ by at most this, in bps of the larger actual_paid"},
-    [P_RETENTION_MS] = {"retention_ms", RISK_P_DURATION, 365 * DAY_MS, DAY_MS, 3650 * DAY_MS,
+    [P_RETENTION_MS] = {"retention_ms", RISK_P_DURATION, 365 * RISK_DAY_MS, RISK_DAY_MS,
+                        3650 * RISK_DAY_MS,
                         "how long after its creation a financed order stays a candidate"},
 };
 
 #define ORDER_T   HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER
 #define FINANCE_T HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING
 #define CEV(x)    HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_##x
-#define BPS       10000
 #define HEX_BYTES (2 * WIRE_HASH_BYTES)
 #define CUR_MAX   16u
 /* "f/" merchant "/" currency "/" hex "/" */
@@ -84,26 +82,6 @@ static const struct risk_param_spec params[P_COUNT] = {
 #define KEY_MAX    (DAY_PREFIX + 8u + HANSA_ID_LEN_MAX + 1u + HANSA_ID_LEN_MAX)
 #define VAL_FIXED  (8u + 8u + WIRE_HASH_BYTES)
 #define VAL_MAX    (VAL_FIXED + 2u * HANSA_ID_LEN_MAX + 1u)
-
-static void be64_put(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void be32_put(uint8_t *p, uint32_t v)
-{
-    for (int i = 3; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
 
 /* What the rule needs of an order. */
 struct near_order {
@@ -150,16 +128,16 @@ static size_t prefix_key(uint8_t *k, const struct near_order *o, bool with_day, 
         return 0;
     if (!with_day)
         return (size_t)n;
-    be32_put(k + n, day);
+    risk_be32_put(k + n, day);
     return (size_t)n + 4;
 }
 
 static size_t entry_key(uint8_t *k, const struct near_order *o, const char *financing_id)
 {
-    size_t n = prefix_key(k, o, true, (uint32_t)(o->created_ms / (uint64_t)DAY_MS));
+    size_t n = prefix_key(k, o, true, (uint32_t)(o->created_ms / (uint64_t)RISK_DAY_MS));
     if (n == 0)
         return 0;
-    be64_put(k + n, o->created_ms);
+    risk_be64_put(k + n, o->created_ms);
     n += 8;
     int m = snprintf((char *)k + n, KEY_MAX + 1 - n, "%s/%s", o->order_no, financing_id);
     return m > 0 && (size_t)m <= KEY_MAX - n ? n + (size_t)m : 0;
@@ -181,13 +159,13 @@ static bool entry_parse(const uint8_t *key, size_t key_len, size_t skip, const u
 {
     if (key_len < skip + 8 || val_len < VAL_FIXED)
         return false;
-    e->created_ms = be64_get(key + skip);
+    e->created_ms = risk_be64_get(key + skip);
     const uint8_t *rest = key + skip + 8, *end = key + key_len;
     const uint8_t *slash = memchr(rest, '/', (size_t)(end - rest));
     if (slash == NULL || !take_str(e->order_no, sizeof e->order_no, rest, (size_t)(slash - rest)) ||
         !take_str(e->financing_id, sizeof e->financing_id, slash + 1, (size_t)(end - slash - 1)))
         return false;
-    e->paid_minor = (int64_t)be64_get(val + 8);
+    e->paid_minor = (int64_t)risk_be64_get(val + 8);
     memcpy(e->tx_id, val + 16, WIRE_HASH_BYTES);
     const uint8_t *bl = val + VAL_FIXED, *bend = val + val_len;
     slash = memchr(bl, '/', (size_t)(bend - bl));
@@ -208,11 +186,16 @@ struct scan_arg {
     hansa_err err;
 };
 
+static uint64_t created_gap_ms(uint64_t a_ms, uint64_t b_ms)
+{
+    return a_ms > b_ms ? a_ms - b_ms : b_ms - a_ms;
+}
+
 static bool amounts_near(int64_t a_minor, int64_t b_minor, int64_t tolerance_bps)
 {
     int64_t hi_minor = a_minor > b_minor ? a_minor : b_minor;
     int64_t diff_minor = a_minor > b_minor ? a_minor - b_minor : b_minor - a_minor;
-    return (__int128)diff_minor * BPS <= (__int128)tolerance_bps * hi_minor;
+    return (__int128)diff_minor * RISK_BPS <= (__int128)tolerance_bps * hi_minor;
 }
 
 static bool candidate_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
@@ -222,8 +205,7 @@ static bool candidate_visit(void *arg, const uint8_t *key, size_t key_len, const
     struct near_entry e;
     if (!entry_parse(key, key_len, s->skip, val, val_len, &e))
         return true; /* not an entry of ours (cannot happen) */
-    uint64_t gap_ms = e.created_ms > s->o->created_ms ? e.created_ms - s->o->created_ms
-                                                      : s->o->created_ms - e.created_ms;
+    uint64_t gap_ms = created_gap_ms(e.created_ms, s->o->created_ms);
     if (strcmp(e.order_no, s->o->order_no) == 0 || strcmp(e.bank, s->bank) == 0 ||
         gap_ms >= s->window_ms || !amounts_near(e.paid_minor, s->o->paid_minor, s->tolerance_bps))
         return true;
@@ -252,7 +234,8 @@ static hansa_err candidates(struct risk_ctx *ctx, const struct near_order *o, co
                            .tolerance_bps = risk_param(ctx, P_TOLERANCE_BPS)};
     uint64_t lo_ms = o->created_ms >= window_ms ? o->created_ms - window_ms + 1 : 0;
     uint64_t hi_ms = o->created_ms + window_ms - 1;
-    for (uint64_t day = lo_ms / (uint64_t)DAY_MS; day <= hi_ms / (uint64_t)DAY_MS; day++) {
+    for (uint64_t day = lo_ms / (uint64_t)RISK_DAY_MS; day <= hi_ms / (uint64_t)RISK_DAY_MS;
+         day++) {
         uint8_t k[DAY_PREFIX];
         size_t n = prefix_key(k, o, true, (uint32_t)day);
         if (n == 0)
@@ -274,36 +257,26 @@ static hansa_err candidate_live(struct risk_ctx *ctx, const char *merchant,
 {
     Hansa__HistoryEntry *h = NULL;
     struct near_order no;
-    *live = false;
-    hansa_err rv = risk_entity(ctx, ORDER_T, merchant, e->order_no, &h);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv == HANSA_OK)
-        *live = near_order_of(h, &no);
+    hansa_err rv = risk_lookup(ctx, ORDER_T, merchant, e->order_no, &h);
+    *live = h != NULL && near_order_of(h, &no);
     wire_free(h);
     return rv;
 }
 
 /* ---- report ---- */
 
-static void hex_of(const uint8_t *b, char out[HEX_BYTES + 1])
-{
-    wire_hex_encode(b, WIRE_HASH_BYTES, out);
-}
-
 static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
                         const Hansa__Financing *f, const struct near_order *o,
                         const struct near_entry *c)
 {
-    const uint8_t *tx = h->tx_id.len == WIRE_HASH_BYTES ? h->tx_id.data : NULL;
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
     bool c_first = strcmp(c->order_no, o->order_no) < 0;
     char dedup[256], e[48], v[48], hex[HEX_BYTES + 1];
     snprintf(dedup, sizeof dedup, "orders/%s/%s/%s", o->merchant,
              c_first ? c->order_no : o->order_no, c_first ? o->order_no : c->order_no);
     struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
     risk_alert_tx(a, c->tx_id);
-    if (tx != NULL)
-        risk_alert_tx(a, tx);
+    risk_alert_tx(a, tx);
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, o->merchant);
     risk_alert_party(a, HANSA__ROLE__ROLE_BANK, c->bank);
     risk_alert_party(a, HANSA__ROLE__ROLE_BANK, f->line->bank);
@@ -316,7 +289,7 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
                        f->line->line_id);
 
     risk_alert_evidence(a, "order.order_no", c->order_no, o->order_no, NULL);
-    hex_of(o->buyer, hex);
+    wire_hex_encode(o->buyer, WIRE_HASH_BYTES, hex);
     risk_alert_evidence(a, "order.buyer_commitment", hex, hex, NULL);
     risk_alert_evidence(a, "order.currency", o->currency, o->currency, NULL);
     snprintf(e, sizeof e, "%" PRId64, c->paid_minor);
@@ -327,8 +300,7 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
     risk_alert_evidence(a, "order.created_ms", e, v, NULL);
     risk_alert_evidence(a, "financing.bank", c->bank, f->line->bank, tx);
     risk_alert_evidence(a, "financing.financing_id", c->financing_id, f->financing_id, tx);
-    uint64_t gap_ms = c->created_ms > o->created_ms ? c->created_ms - o->created_ms
-                                                    : o->created_ms - c->created_ms;
+    uint64_t gap_ms = created_gap_ms(c->created_ms, o->created_ms);
     risk_alert_message(a,
                        "Orders %s and %s of %s (same buyer, %" PRId64 " and %" PRId64
                        " %s, created %" PRIu64 " s apart) are financed at %s (%s) and %s (%s).",
@@ -354,8 +326,8 @@ static hansa_err index_put(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
     if (kn == 0)
         return HANSA_OK;
     uint64_t due_ms = due_of(ctx, o->created_ms);
-    be64_put(v, due_ms);
-    be64_put(v + 8, (uint64_t)o->paid_minor);
+    risk_be64_put(v, due_ms);
+    risk_be64_put(v + 8, (uint64_t)o->paid_minor);
     memset(v + 16, 0, WIRE_HASH_BYTES);
     if (h->tx_id.len == WIRE_HASH_BYTES)
         memcpy(v + 16, h->tx_id.data, WIRE_HASH_BYTES);
@@ -367,18 +339,32 @@ static hansa_err index_put(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
     return rv == HANSA_OK ? risk_timer_set(ctx, due_ms, k, kn) : rv;
 }
 
-/* Delete the entry with key k and its timer, if it exists. */
-static hansa_err index_del(struct risk_ctx *ctx, const uint8_t *k, size_t kn)
+/* The expiry stored in the entry at k: *have false if there is none,
+ * *due_ms 0 if the entry is too short to hold one. */
+static hansa_err index_due(struct risk_ctx *ctx, const uint8_t *k, size_t kn, bool *have,
+                           uint64_t *due_ms)
 {
     uint8_t *val = NULL;
     size_t len = 0;
+    *have = false;
+    *due_ms = 0;
     hansa_err rv = risk_get(ctx, k, kn, &val, &len);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
     if (rv != HANSA_OK)
-        return rv;
-    uint64_t due_ms = len >= 8 ? be64_get(val) : 0;
+        return rv == HANSA_ENOENT ? HANSA_OK : rv;
+    *have = true;
+    *due_ms = len >= 8 ? risk_be64_get(val) : 0;
     free(val);
+    return HANSA_OK;
+}
+
+/* Delete the entry with key k and its timer, if it exists. */
+static hansa_err index_del(struct risk_ctx *ctx, const uint8_t *k, size_t kn)
+{
+    bool have = false;
+    uint64_t due_ms = 0;
+    hansa_err rv = index_due(ctx, k, kn, &have, &due_ms);
+    if (rv != HANSA_OK || !have)
+        return rv;
     rv = risk_put(ctx, k, kn, NULL, 0);
     return rv == HANSA_OK && due_ms != 0 ? risk_timer_cancel(ctx, due_ms, k, kn) : rv;
 }
@@ -392,12 +378,8 @@ static hansa_err on_approved(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
     for (size_t i = 0; rv == HANSA_OK && i < f->n_orders; i++) {
         Hansa__HistoryEntry *oh = NULL;
         struct near_order o;
-        rv = risk_entity(ctx, ORDER_T, f->orders[i]->merchant, f->orders[i]->order_no, &oh);
-        if (rv == HANSA_ENOENT) {
-            rv = HANSA_OK;
-            continue;
-        }
-        if (rv == HANSA_OK && near_order_of(oh, &o)) {
+        rv = risk_lookup(ctx, ORDER_T, f->orders[i]->merchant, f->orders[i]->order_no, &oh);
+        if (rv == HANSA_OK && oh != NULL && near_order_of(oh, &o)) {
             struct scan_arg s;
             rv = candidates(ctx, &o, f->line->bank, &s);
             for (size_t c = 0; rv == HANSA_OK && c < s.n; c++) {
@@ -420,15 +402,11 @@ static hansa_err on_rejected(struct risk_ctx *ctx, const Hansa__Financing *f)
     hansa_err rv = HANSA_OK;
     for (size_t i = 0; rv == HANSA_OK && i < f->n_orders; i++) {
         Hansa__HistoryEntry *oh = NULL;
-        rv = risk_entity(ctx, ORDER_T, f->orders[i]->merchant, f->orders[i]->order_no, &oh);
-        if (rv == HANSA_ENOENT) {
-            rv = HANSA_OK;
-            continue;
-        }
+        rv = risk_lookup(ctx, ORDER_T, f->orders[i]->merchant, f->orders[i]->order_no, &oh);
         struct near_order o = {0};
         uint8_t k[KEY_MAX + 1];
         /* The key also of an order cancelled since (it keeps its document). */
-        if (rv == HANSA_OK)
+        if (oh != NULL)
             (void)near_order_of(oh, &o);
         size_t kn = o.buyer != NULL ? entry_key(k, &o, f->financing_id) : 0;
         if (kn > 0)
@@ -438,42 +416,32 @@ static hansa_err on_rejected(struct risk_ctx *ctx, const Hansa__Financing *f)
     return rv;
 }
 
+static hansa_err on_credit_event(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
+                                 const Hansa__Financing *f, Hansa__CreditEventType t)
+{
+    if (f->line == NULL)
+        return HANSA_OK;
+    if (t == CEV(APPROVED))
+        return on_approved(ctx, h, f);
+    if (t == CEV(REJECTED) && f->approved_ms != 0)
+        return on_rejected(ctx, f);
+    return HANSA_OK;
+}
+
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->credit_event == NULL || h->after == NULL ||
-            h->after->kind_case != HANSA__RECORD__KIND_FINANCING)
-            continue;
-        const Hansa__Financing *f = h->after->financing;
-        HANSA_ASSERT(f != NULL);
-        if (f->line == NULL)
-            continue;
-        hansa_err rv = HANSA_OK;
-        if (h->credit_event->type == CEV(APPROVED))
-            rv = on_approved(ctx, h, f);
-        else if (h->credit_event->type == CEV(REJECTED) && f->approved_ms != 0)
-            rv = on_rejected(ctx, f);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_credit_event(ctx, on_credit_event);
 }
 
 /* Retention passed: forget the entry (if the timer is the entry's). */
 static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_len, uint64_t due_ms)
 {
-    uint8_t *val = NULL;
-    size_t len = 0;
-    hansa_err rv = risk_get(ctx, key, key_len, &val, &len);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv != HANSA_OK)
+    bool have = false;
+    uint64_t entry_due_ms = 0;
+    hansa_err rv = index_due(ctx, key, key_len, &have, &entry_due_ms);
+    if (rv != HANSA_OK || !have || entry_due_ms != due_ms)
         return rv;
-    bool mine = len >= 8 && be64_get(val) == due_ms;
-    free(val);
-    return mine ? risk_put(ctx, key, key_len, NULL, 0) : HANSA_OK;
+    return risk_put(ctx, key, key_len, NULL, 0);
 }
 
 const struct risk_rule risk_rule_dup_near = {

@@ -40,11 +40,10 @@
  *     lock exists so that a second financier learns the goods are taken.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum { P_SEVERITY_OTHER_BANK, P_SEVERITY_SAME_BANK, P_COUNT };
 
@@ -89,12 +88,6 @@ static bool entity_is(const Hansa__HistoryEntry *h, Hansa__EntityType type, cons
            strcmp(h->entity->id, id) == 0;
 }
 
-static const Hansa__Order *order_of(const Hansa__HistoryEntry *h)
-{
-    return h->after != NULL && h->after->kind_case == HANSA__RECORD__KIND_ORDER ? h->after->order
-                                                                                : NULL;
-}
-
 static void holder_set(struct holder *ho, const char *merchant, const char *financing_id)
 {
     snprintf(ho->merchant, sizeof ho->merchant, "%s", merchant);
@@ -107,9 +100,9 @@ static bool released_by(const struct risk_block *b, uint32_t tx_index, struct ho
 {
     for (size_t k = 0; k < b->n_history; k++) {
         const Hansa__HistoryEntry *h = b->history[k];
-        if (h->tx_index == tx_index && h->after != NULL &&
-            h->after->kind_case == HANSA__RECORD__KIND_FINANCING) {
-            holder_set(ho, h->after->financing->merchant, h->after->financing->financing_id);
+        const Hansa__Financing *f = risk_entry_financing(h);
+        if (h->tx_index == tx_index && f != NULL) {
+            holder_set(ho, f->merchant, f->financing_id);
             return true;
         }
     }
@@ -126,7 +119,7 @@ static hansa_err holder_ref(struct risk_ctx *ctx, uint32_t tx_index, const Hansa
     uint32_t later_tx = 0;
     for (size_t k = 0; k < b->n_history; k++) {
         const Hansa__HistoryEntry *h = b->history[k];
-        const Hansa__Order *rec = order_of(h);
+        const Hansa__Order *rec = risk_entry_order(h);
         if (rec == NULL || !entity_is(h, ORDER_T, o->merchant, o->order_no))
             continue;
         if (h->tx_index < tx_index) {
@@ -148,18 +141,14 @@ static hansa_err holder_ref(struct risk_ctx *ctx, uint32_t tx_index, const Hansa
         return HANSA_OK;
     }
     Hansa__HistoryEntry *oh = NULL;
-    hansa_err rv = risk_entity(ctx, ORDER_T, o->merchant, o->order_no, &oh);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv != HANSA_OK)
-        return rv;
-    const Hansa__Order *rec = order_of(oh);
+    hansa_err rv = risk_lookup(ctx, ORDER_T, o->merchant, o->order_no, &oh);
+    const Hansa__Order *rec = risk_entry_order(oh);
     if (rec != NULL && rec->pledged_by != NULL) {
         holder_set(ho, rec->pledged_by->merchant, rec->pledged_by->financing_id);
         *found = true;
     }
     wire_free(oh);
-    return HANSA_OK;
+    return rv;
 }
 
 /* The holder of o's pledge with its financing record; *found false if none. */
@@ -170,21 +159,15 @@ static hansa_err holder_load(struct risk_ctx *ctx, uint32_t tx_index, const Hans
     hansa_err rv = holder_ref(ctx, tx_index, o, ho, found);
     if (rv != HANSA_OK || !*found)
         return rv;
-    rv = risk_entity(ctx, FINANCE_T, ho->merchant, ho->financing_id, &ho->fin_h);
-    if (rv == HANSA_ENOENT) {
-        *found = false;
-        return HANSA_OK;
-    }
-    if (rv != HANSA_OK)
-        return rv;
-    const Hansa__Record *r = ho->fin_h->after;
-    if (r == NULL || r->kind_case != HANSA__RECORD__KIND_FINANCING || r->financing->line == NULL) {
+    rv = risk_lookup(ctx, FINANCE_T, ho->merchant, ho->financing_id, &ho->fin_h);
+    const Hansa__Financing *f = risk_entry_financing(ho->fin_h);
+    if (rv != HANSA_OK || f == NULL || f->line == NULL) {
         wire_free(ho->fin_h);
         ho->fin_h = NULL;
         *found = false;
-        return HANSA_OK;
+        return rv;
     }
-    ho->fin = r->financing;
+    ho->fin = f;
     return HANSA_OK;
 }
 
@@ -194,10 +177,9 @@ static hansa_err report(struct risk_ctx *ctx, const struct attempt *at, const Ha
     HANSA_ASSERT(ho->fin != NULL && ho->fin->line != NULL);
     const Hansa__LineRef *hl = ho->fin->line;
     bool other_bank = strcmp(at->bank, hl->bank) != 0;
-    char dedup[200], v[160];
-    snprintf(dedup, sizeof dedup, "order/%s/%s", o->merchant, o->order_no);
+    char v[160];
     struct risk_alert *a =
-        risk_alert_new(ctx, dedup,
+        risk_alert_for(ctx, "order", o->merchant, o->order_no,
                        (Hansa__Severity)risk_param(ctx, other_bank ? P_SEVERITY_OTHER_BANK
                                                                    : P_SEVERITY_SAME_BANK));
     risk_alert_tx(a, at->tx_id);
@@ -256,15 +238,10 @@ static hansa_err attempt_open(struct risk_ctx *ctx, size_t i, struct attempt *at
     const Hansa__FinancingRef *ref = body->approve_financing->financing;
     if (ref == NULL)
         return HANSA_OK;
-    hansa_err rv = risk_entity(ctx, FINANCE_T, ref->merchant, ref->financing_id, &at->fin_h);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv != HANSA_OK)
+    hansa_err rv = risk_lookup(ctx, FINANCE_T, ref->merchant, ref->financing_id, &at->fin_h);
+    const Hansa__Financing *f = risk_entry_financing(at->fin_h);
+    if (rv != HANSA_OK || f == NULL || f->line == NULL)
         return rv;
-    const Hansa__Record *r = at->fin_h->after;
-    if (r == NULL || r->kind_case != HANSA__RECORD__KIND_FINANCING || r->financing->line == NULL)
-        return HANSA_OK;
-    const Hansa__Financing *f = r->financing;
     at->approval = true;
     at->merchant = f->merchant;
     at->financing_id = f->financing_id;

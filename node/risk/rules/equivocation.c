@@ -26,7 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rule.h"
+#include "common.h"
 
 enum { P_SEVERITY, P_COUNT };
 
@@ -37,14 +37,7 @@ static const struct risk_param_spec params[P_COUNT] = {
 
 static const char *vote_type_name(Hansa__VoteType t)
 {
-    switch (t) {
-    case HANSA__VOTE_TYPE__VOTE_TYPE_PREVOTE:
-        return "PREVOTE";
-    case HANSA__VOTE_TYPE__VOTE_TYPE_PRECOMMIT:
-        return "PRECOMMIT";
-    default:
-        return "UNSPECIFIED";
-    }
+    return risk_enum_name(&hansa__vote_type__descriptor, (int)t, "VOTE_TYPE_");
 }
 
 /* Lower-case hex of a block hash, or "nil" for an empty one. */
@@ -80,7 +73,7 @@ static bool conflicting(const Hansa__Evidence *ev, Hansa__Vote **a, Hansa__Vote 
 
 static hansa_err report(struct risk_ctx *ctx, const Hansa__Vote *a, const Hansa__Vote *b)
 {
-    char dedup[160], v[64], ha[2 * WIRE_HASH_BYTES + 1], hb[2 * WIRE_HASH_BYTES + 1];
+    char dedup[160], ha[2 * WIRE_HASH_BYTES + 1], hb[2 * WIRE_HASH_BYTES + 1];
     snprintf(dedup, sizeof dedup, "validator/%s/height/%" PRIu64, a->validator, a->height);
     hash_text(a->block_hash, ha);
     hash_text(b->block_hash, hb);
@@ -91,23 +84,20 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__Vote *a, const Hansa_
     if (op != NULL) {
         /* The operator in its first role (a bank, a logistics firm, ...). */
         Hansa__HistoryEntry *h = NULL;
-        hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY, "", op, &h);
-        if (rv != HANSA_OK && rv != HANSA_ENOENT) {
+        hansa_err rv = risk_lookup(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY, "", op, &h);
+        if (rv != HANSA_OK) {
             risk_alert_discard(al);
             return rv;
         }
-        Hansa__Role role = HANSA__ROLE__ROLE_UNSPECIFIED;
-        if (h != NULL && h->after != NULL && h->after->kind_case == HANSA__RECORD__KIND_PARTY &&
-            h->after->party->n_roles > 0)
-            role = h->after->party->roles[0];
+        const Hansa__Party *p = risk_entry_party(h);
+        Hansa__Role role =
+            p != NULL && p->n_roles > 0 ? p->roles[0] : HANSA__ROLE__ROLE_UNSPECIFIED;
         wire_free(h);
         risk_alert_party(al, role, op);
     }
     risk_alert_evidence(al, "vote.validator", "", a->validator, NULL);
-    snprintf(v, sizeof v, "%" PRIu64, a->height);
-    risk_alert_evidence(al, "vote.height", "", v, NULL);
-    snprintf(v, sizeof v, "%" PRIu32, a->round);
-    risk_alert_evidence(al, "vote.round", "", v, NULL);
+    risk_evidence_u64(al, "vote.height", "", a->height, NULL);
+    risk_evidence_u64(al, "vote.round", "", a->round, NULL);
     risk_alert_evidence(al, "vote.type", "", vote_type_name(a->type), NULL);
     risk_alert_evidence(al, "vote_a.block_hash", "one vote per height, round and type", ha, NULL);
     risk_alert_evidence(al, "vote_b.block_hash", "one vote per height, round and type", hb, NULL);

@@ -55,10 +55,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
-
-#define DAY_MS INT64_C(86400000)
 
 enum { P_SEVERITY, P_CAP_BPS, P_WINDOW_MS, P_COUNT };
 
@@ -68,35 +66,19 @@ static const struct risk_param_spec params[P_COUNT] = {
     [P_CAP_BPS] = {"cap_bps", RISK_P_INT, 15000, 1, 1000000,
                    "most the borrower may owe across all banks, in bps of its orders' payments "
                    "in the window"},
-    [P_WINDOW_MS] = {"window_ms", RISK_P_DURATION, 90 * DAY_MS, 1000, 366 * DAY_MS,
+    [P_WINDOW_MS] = {"window_ms", RISK_P_DURATION, 90 * RISK_DAY_MS, 1000, 366 * RISK_DAY_MS,
                      "how far back payments (block time of recording) count"},
 };
 
 #define CEV(x)    HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_##x
-#define BPS       10000
 #define CUR_MAX   16u
 #define KEY_MAX   (2u + 3u * HANSA_ID_LEN_MAX + CUR_MAX + 8u + 3u)
 #define PAY_BYTES 16u
 
-static void be64_put(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* "<kind>/<a>/<b>"; 0 if too long (never, for ids the ledger accepted). */
 static size_t pair_key(uint8_t *k, char kind, const char *a, const char *b)
 {
-    int n = snprintf((char *)k, KEY_MAX + 1, "%c/%s/%s", kind, a, b);
-    return n > 0 && (size_t)n <= KEY_MAX ? (size_t)n : 0;
+    return risk_pair_key(k, KEY_MAX, kind, a, b);
 }
 
 /* "p/<merchant>/<currency>/<be64 recorded_ms><institution>/<pay_id>". */
@@ -108,7 +90,7 @@ static size_t payment_key(uint8_t *k, const char *merchant, const char *currency
     int n = snprintf((char *)k, KEY_MAX + 1, "p/%s/%s/", merchant, currency);
     if (n <= 0 || (size_t)n + 8 > KEY_MAX)
         return 0;
-    be64_put(k + n, recorded_ms);
+    risk_be64_put(k + n, recorded_ms);
     size_t off = (size_t)n + 8;
     int m = snprintf((char *)k + off, KEY_MAX + 1 - off, "%s/%s", institution, pay_id);
     return m > 0 && (size_t)m <= KEY_MAX - off ? off + (size_t)m : 0;
@@ -117,18 +99,13 @@ static size_t payment_key(uint8_t *k, const char *merchant, const char *currency
 /* A be64 counter; absent = 0. */
 static hansa_err counter_get(struct risk_ctx *ctx, const uint8_t *k, size_t n, int64_t *v)
 {
-    uint8_t *val = NULL;
-    size_t len = 0;
+    uint8_t val[8];
+    bool have = false;
     *v = 0;
-    hansa_err rv = risk_get(ctx, k, n, &val, &len);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv != HANSA_OK)
-        return rv;
-    if (len == 8)
-        *v = (int64_t)be64_get(val);
-    free(val);
-    return len == 8 ? HANSA_OK : HANSA_EFORMAT;
+    hansa_err rv = risk_get_exact(ctx, k, n, val, sizeof val, &have);
+    if (have)
+        *v = (int64_t)risk_be64_get(val);
+    return rv;
 }
 
 static hansa_err counter_put(struct risk_ctx *ctx, const uint8_t *k, size_t n, int64_t v)
@@ -136,7 +113,7 @@ static hansa_err counter_put(struct risk_ctx *ctx, const uint8_t *k, size_t n, i
     uint8_t val[8];
     if (v <= 0)
         return risk_put(ctx, k, n, NULL, 0);
-    be64_put(val, (uint64_t)v);
+    risk_be64_put(val, (uint64_t)v);
     return risk_put(ctx, k, n, val, sizeof val);
 }
 
@@ -186,15 +163,13 @@ static hansa_err on_payment(struct risk_ctx *ctx, const Hansa__Payment *p)
     size_t wn = pair_key(wk, 'w', d->order->merchant, d->currency);
     if (pn == 0 || wn == 0)
         return HANSA_OK;
-    uint8_t *old = NULL;
-    size_t old_len = 0;
-    hansa_err rv = risk_get(ctx, pk, pn, &old, &old_len);
-    free(old);
-    if (rv != HANSA_ENOENT)
-        return rv; /* HANSA_OK: already counted (payments are immutable) */
+    bool counted = false; /* payments are immutable: one entry each */
+    hansa_err rv = risk_exists(ctx, pk, pn, &counted);
+    if (rv != HANSA_OK || counted)
+        return rv;
     uint64_t due_ms = p->recorded_ms + (uint64_t)risk_param(ctx, P_WINDOW_MS) - 1;
-    be64_put(v, (uint64_t)d->amount_paid_minor);
-    be64_put(v + 8, due_ms);
+    risk_be64_put(v, (uint64_t)d->amount_paid_minor);
+    risk_be64_put(v + 8, due_ms);
     rv = risk_put(ctx, pk, pn, v, sizeof v);
     if (rv == HANSA_OK)
         rv = risk_timer_set(ctx, due_ms, pk, pn);
@@ -206,20 +181,13 @@ static hansa_err on_payment(struct risk_ctx *ctx, const Hansa__Payment *p)
 static hansa_err payment_drop(struct risk_ctx *ctx, const uint8_t *pk, size_t pn, const uint8_t *wk,
                               size_t wn, const uint64_t *due_ms)
 {
-    uint8_t *v = NULL;
-    size_t len = 0;
-    hansa_err rv = risk_get(ctx, pk, pn, &v, &len);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv != HANSA_OK)
+    uint8_t v[PAY_BYTES];
+    bool have = false;
+    hansa_err rv = risk_get_exact(ctx, pk, pn, v, sizeof v, &have);
+    if (rv != HANSA_OK || !have)
         return rv;
-    if (len != PAY_BYTES) {
-        free(v);
-        return HANSA_EFORMAT;
-    }
-    int64_t amount_minor = (int64_t)be64_get(v);
-    uint64_t entry_due = be64_get(v + 8);
-    free(v);
+    int64_t amount_minor = (int64_t)risk_be64_get(v);
+    uint64_t entry_due = risk_be64_get(v + 8);
     if (due_ms != NULL && *due_ms != entry_due)
         return HANSA_OK;
     rv = risk_put(ctx, pk, pn, NULL, 0);
@@ -232,16 +200,9 @@ static hansa_err payment_drop(struct risk_ctx *ctx, const uint8_t *pk, size_t pn
 static hansa_err on_cancelled(struct risk_ctx *ctx, const Hansa__Order *o)
 {
     Hansa__HistoryEntry *ph = NULL;
-    hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_PAYMENT,
-                               o->payment->institution, o->payment->pay_transaction_id, &ph);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv != HANSA_OK)
-        return rv;
-    const Hansa__Record *r = ph->after;
-    if (r != NULL && r->kind_case == HANSA__RECORD__KIND_PAYMENT && r->payment->document != NULL &&
-        r->payment->document->order != NULL) {
-        const Hansa__Payment *p = r->payment;
+    const Hansa__Payment *p = NULL;
+    hansa_err rv = risk_payment_load(ctx, o->payment, &ph, &p);
+    if (p != NULL && p->document->order != NULL) {
         uint8_t pk[KEY_MAX + 1], wk[KEY_MAX + 1];
         size_t pn = payment_key(pk, p->document->order->merchant, p->document->currency,
                                 p->recorded_ms, p->institution, p->document->pay_transaction_id);
@@ -279,37 +240,31 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
                         const Hansa__Financing *f, int64_t outstanding_minor, int64_t paid_minor)
 {
     int64_t cap_bps = risk_param(ctx, P_CAP_BPS);
-    int64_t limit_minor = (int64_t)((__int128)paid_minor * cap_bps / BPS);
-    const uint8_t *tx = h->tx_id.len == WIRE_HASH_BYTES ? h->tx_id.data : NULL;
-    char dedup[200], week[12], e[48], v[48];
+    int64_t limit_minor = (int64_t)((__int128)paid_minor * cap_bps / RISK_BPS);
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
+    char week[12], e[48];
     risk_iso_week(risk_ctx_block(ctx)->time_ms, week);
-    snprintf(dedup, sizeof dedup, "borrower/%s/%s", f->merchant, week);
 
-    struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
-    if (tx != NULL)
-        risk_alert_tx(a, tx);
+    struct risk_alert *a = risk_alert_for(ctx, "borrower", f->merchant, week,
+                                          (Hansa__Severity)risk_param(ctx, P_SEVERITY));
+    risk_alert_tx(a, tx);
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, f->merchant);
     risk_alert_party(a, HANSA__ROLE__ROLE_BANK, f->line->bank);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY, "", f->merchant);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, f->merchant, f->financing_id);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_CREDIT_LINE, f->line->bank,
                        f->line->line_id);
-    snprintf(e, sizeof e, "%" PRId64, limit_minor);
-    snprintf(v, sizeof v, "%" PRId64, outstanding_minor);
-    risk_alert_evidence(a, "borrower.outstanding_minor", e, v, tx);
-    snprintf(v, sizeof v, "%" PRId64, paid_minor);
-    risk_alert_evidence(a, "payments.amount_paid_minor", "", v, NULL);
+    risk_fmt_i64(e, sizeof e, limit_minor);
+    risk_evidence_i64(a, "borrower.outstanding_minor", e, outstanding_minor, tx);
+    risk_evidence_i64(a, "payments.amount_paid_minor", "", paid_minor, NULL);
     if (paid_minor > 0) {
-        snprintf(e, sizeof e, "%" PRId64, cap_bps);
-        snprintf(v, sizeof v, "%" PRId64,
-                 (int64_t)((__int128)outstanding_minor * BPS / paid_minor));
-        risk_alert_evidence(a, "borrower.outstanding_bps", e, v, tx);
+        risk_fmt_i64(e, sizeof e, cap_bps);
+        risk_evidence_i64(a, "borrower.outstanding_bps", e,
+                          (int64_t)((__int128)outstanding_minor * RISK_BPS / paid_minor), tx);
     }
-    snprintf(v, sizeof v, "%" PRId64, f->amount_minor);
-    risk_alert_evidence(a, "financing.amount_minor", "", v, tx);
+    risk_evidence_i64(a, "financing.amount_minor", "", f->amount_minor, tx);
     risk_alert_evidence(a, "currency", "", f->currency, NULL);
-    snprintf(v, sizeof v, "%" PRId64, risk_param(ctx, P_WINDOW_MS) / 1000);
-    risk_alert_evidence(a, "payments.window_s", "", v, NULL);
+    risk_evidence_i64(a, "payments.window_s", "", risk_param(ctx, P_WINDOW_MS) / 1000, NULL);
     risk_alert_message(a,
                        "After %s disbursed %s, %s owes %" PRId64 " %s across all banks, above "
                        "%" PRId64 " bps of the %" PRId64 " %s its orders were paid in the window.",
@@ -332,7 +287,7 @@ static hansa_err on_disbursed(struct risk_ctx *ctx, const Hansa__HistoryEntry *h
         rv = counter_get(ctx, wk, wn, &paid_minor);
     if (rv != HANSA_OK)
         return rv;
-    if ((__int128)outstanding_minor * BPS > (__int128)risk_param(ctx, P_CAP_BPS) * paid_minor)
+    if ((__int128)outstanding_minor * RISK_BPS > (__int128)risk_param(ctx, P_CAP_BPS) * paid_minor)
         return report(ctx, h, f, outstanding_minor, paid_minor);
     return HANSA_OK;
 }
@@ -365,14 +320,7 @@ static hansa_err on_entry(struct risk_ctx *ctx, const Hansa__HistoryEntry *h)
 
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        HANSA_ASSERT(b->history[i] != NULL);
-        hansa_err rv = on_entry(ctx, b->history[i]);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_entry(ctx, on_entry);
 }
 
 const struct risk_rule risk_rule_exposure = {

@@ -32,31 +32,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum { P_SEVERITY, P_DISBURSE_MS, P_SETTLE_MS, P_COUNT };
-
-#define HOUR_MS INT64_C(3600000)
-#define DAY_MS  (24 * HOUR_MS)
 
 static const struct risk_param_spec params[P_COUNT] = {
     [P_SEVERITY] = {"severity", RISK_P_SEVERITY, HANSA__SEVERITY__SEVERITY_MEDIUM, 0, 0,
                     "severity of a financing disbursed or settled implausibly fast"},
-    [P_DISBURSE_MS] = {"disburse_ms", RISK_P_DURATION, HOUR_MS, 1000, 365 * DAY_MS,
+    [P_DISBURSE_MS] = {"disburse_ms", RISK_P_DURATION, RISK_HOUR_MS, 1000, 365 * RISK_DAY_MS,
                        "a disbursal sooner than this after the earliest order's creation, with "
                        "no order departed, is fast"},
-    [P_SETTLE_MS] = {"settle_ms", RISK_P_DURATION, DAY_MS, 1000, 365 * DAY_MS,
+    [P_SETTLE_MS] = {"settle_ms", RISK_P_DURATION, RISK_DAY_MS, 1000, 365 * RISK_DAY_MS,
                      "a settlement sooner than this after the disbursal is fast"},
 };
 
 #define EV(x)    HANSA__SHIPMENT_EVENT_TYPE__SHIPMENT_EVENT_TYPE_##x
 #define ORDER(x) HANSA__ORDER_STATUS__ORDER_STATUS_##x
-
-static const uint8_t *tx_or_null(const ProtobufCBinaryData *id)
-{
-    return id->len == WIRE_HASH_BYTES ? id->data : NULL;
-}
 
 /* ---- the financing's orders as of the block ---- */
 
@@ -69,17 +61,13 @@ static hansa_err order_departed(struct risk_ctx *ctx, const Hansa__Order *o, boo
     if (o->waybill == NULL)
         return HANSA_OK;
     Hansa__HistoryEntry *h = NULL;
-    hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, o->waybill->carrier,
+    hansa_err rv = risk_lookup(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, o->waybill->carrier,
                                o->waybill->logistics_no, &h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    if (h->after != NULL && h->after->kind_case == HANSA__RECORD__KIND_WAYBILL) {
-        const Hansa__Waybill *w = h->after->waybill;
-        for (size_t i = 0; i < w->n_events && !*out; i++)
-            *out = w->events[i]->type == EV(DEPARTED);
-    }
+    const Hansa__Waybill *w = risk_entry_waybill(h);
+    for (size_t i = 0; w != NULL && i < w->n_events && !*out; i++)
+        *out = w->events[i]->type == EV(DEPARTED);
     wire_free(h);
-    return HANSA_OK;
+    return rv;
 }
 
 /* What the quick-disbursal test needs from the orders. */
@@ -96,16 +84,11 @@ static hansa_err orders_view_load(struct risk_ctx *ctx, const Hansa__Financing *
     for (size_t i = 0; i < f->n_orders && !v->any_departed; i++) {
         const Hansa__OrderRef *ref = f->orders[i];
         Hansa__HistoryEntry *h = NULL;
-        hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, ref->merchant,
-                                   ref->order_no, &h);
-        if (rv == HANSA_ENOENT)
-            continue;
+        const Hansa__Order *o = NULL;
+        hansa_err rv = risk_order_load(ctx, ref->merchant, ref->order_no, &h, &o);
         if (rv != HANSA_OK)
             return rv;
-        const Hansa__Order *o = h->after != NULL && h->after->kind_case == HANSA__RECORD__KIND_ORDER
-                                    ? h->after->order
-                                    : NULL;
-        if (o == NULL || o->document == NULL) {
+        if (o == NULL) {
             wire_free(h);
             continue;
         }
@@ -134,10 +117,9 @@ static void orders_view_free(struct orders_view *v)
 static struct risk_alert *alert_new(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
                                     const Hansa__Financing *f)
 {
-    char dedup[200];
-    snprintf(dedup, sizeof dedup, "financing/%s/%s", f->merchant, f->financing_id);
-    struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
-    risk_alert_tx(a, tx_or_null(&h->tx_id));
+    struct risk_alert *a = risk_alert_for(ctx, "financing", f->merchant, f->financing_id,
+                                          (Hansa__Severity)risk_param(ctx, P_SEVERITY));
+    risk_alert_tx(a, risk_tx_or_null(&h->tx_id));
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, f->merchant);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, f->merchant, f->financing_id);
     risk_alert_party(a, HANSA__ROLE__ROLE_BANK, f->line->bank);
@@ -163,21 +145,19 @@ static hansa_err on_disbursed(struct risk_ctx *ctx, const Hansa__HistoryEntry *h
     }
     const Hansa__CreateOrder *d = v.earliest->document;
     uint64_t gap_ms = f->disbursed_ms - v.earliest->created_ms;
+    const uint8_t *order_tx = risk_tx_or_null(&v.earliest->created_tx_id);
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
     char val[64], lim[64];
     struct risk_alert *a = alert_new(ctx, h, f);
-    risk_alert_tx(a, tx_or_null(&v.earliest->created_tx_id));
+    risk_alert_tx(a, order_tx);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, d->merchant, d->order_no);
-    snprintf(val, sizeof val, "%" PRIu64, v.earliest->created_ms);
-    risk_alert_evidence(a, "order.created_ms", "", val, tx_or_null(&v.earliest->created_tx_id));
-    snprintf(val, sizeof val, "%" PRIu64, f->disbursed_ms);
-    risk_alert_evidence(a, "financing.disbursed_ms", "", val, tx_or_null(&h->tx_id));
+    risk_evidence_u64(a, "order.created_ms", "", v.earliest->created_ms, order_tx);
+    risk_evidence_u64(a, "financing.disbursed_ms", "", f->disbursed_ms, tx);
     snprintf(lim, sizeof lim, ">= %" PRIu64, limit_ms);
-    snprintf(val, sizeof val, "%" PRIu64, gap_ms);
-    risk_alert_evidence(a, "financing.ms_from_order_created_to_disbursed", lim, val, NULL);
+    risk_evidence_u64(a, "financing.ms_from_order_created_to_disbursed", lim, gap_ms, NULL);
     snprintf(val, sizeof val, "none of %zu", f->n_orders);
     risk_alert_evidence(a, "orders.departed", "", val, NULL);
-    snprintf(val, sizeof val, "%" PRId64 " %s", f->amount_minor, f->currency);
-    risk_alert_evidence(a, "financing.amount_minor", "", val, tx_or_null(&h->tx_id));
+    risk_evidence_amount(a, "financing.amount_minor", "", f->amount_minor, f->currency, tx);
     risk_alert_message(a,
                        "Financing %s of %s was disbursed by %s %" PRIu64
                        " ms after order %s was created, before any of its orders departed.",
@@ -195,42 +175,34 @@ static hansa_err on_settled(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
         f->settled_ms >= f->disbursed_ms + limit_ms)
         return HANSA_OK;
     uint64_t gap_ms = f->settled_ms - f->disbursed_ms;
-    char val[64], lim[64];
+    char lim[64];
     struct risk_alert *a = alert_new(ctx, h, f);
-    snprintf(val, sizeof val, "%" PRIu64, f->disbursed_ms);
-    risk_alert_evidence(a, "financing.disbursed_ms", "", val, NULL);
-    snprintf(val, sizeof val, "%" PRIu64, f->settled_ms);
-    risk_alert_evidence(a, "financing.settled_ms", "", val, tx_or_null(&h->tx_id));
+    risk_evidence_u64(a, "financing.disbursed_ms", "", f->disbursed_ms, NULL);
+    risk_evidence_u64(a, "financing.settled_ms", "", f->settled_ms, risk_tx_or_null(&h->tx_id));
     snprintf(lim, sizeof lim, ">= %" PRIu64, limit_ms);
-    snprintf(val, sizeof val, "%" PRIu64, gap_ms);
-    risk_alert_evidence(a, "financing.ms_from_disbursed_to_settled", lim, val, NULL);
-    snprintf(val, sizeof val, "%" PRId64 " %s", f->amount_minor, f->currency);
-    risk_alert_evidence(a, "financing.amount_minor", "", val, NULL);
+    risk_evidence_u64(a, "financing.ms_from_disbursed_to_settled", lim, gap_ms, NULL);
+    risk_evidence_amount(a, "financing.amount_minor", "", f->amount_minor, f->currency, NULL);
     risk_alert_message(
         a, "Financing %s of %s at %s was settled %" PRIu64 " ms after its disbursement.",
         f->financing_id, f->merchant, f->line->bank, gap_ms);
     return risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_NEW, NULL);
 }
 
+static hansa_err on_credit_event(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
+                                 const Hansa__Financing *f, Hansa__CreditEventType t)
+{
+    if (f->line == NULL)
+        return HANSA_OK;
+    if (t == HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_DISBURSED)
+        return on_disbursed(ctx, h, f);
+    if (t == HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_SETTLED)
+        return on_settled(ctx, h, f);
+    return HANSA_OK;
+}
+
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->credit_event == NULL || h->after == NULL ||
-            h->after->kind_case != HANSA__RECORD__KIND_FINANCING ||
-            h->after->financing->line == NULL)
-            continue;
-        Hansa__CreditEventType t = h->credit_event->type;
-        hansa_err rv = HANSA_OK;
-        if (t == HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_DISBURSED)
-            rv = on_disbursed(ctx, h, h->after->financing);
-        else if (t == HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_SETTLED)
-            rv = on_settled(ctx, h, h->after->financing);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_credit_event(ctx, on_credit_event);
 }
 
 const struct risk_rule risk_rule_fast_cycle = {

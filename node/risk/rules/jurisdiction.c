@@ -40,11 +40,9 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum { P_SEVERITY_PARTY, P_SEVERITY_ORDER, P_CHECK_ACTING_PARTIES, P_COUNT };
 
@@ -58,58 +56,6 @@ static const struct risk_param_spec params[P_COUNT] = {
                                 "also check the signer of every transaction and the parties an "
                                 "order names (covers genesis parties)"},
 };
-
-#define LOCODE_BYTES_MIN 2u
-/* "not in KP,IR,MM": three bytes per listed code. */
-#define LIST_TEXT_BYTES (3u * RISK_JURISDICTIONS_MAX + 16u)
-#define ROLE_NAME       "ROLE_"
-
-static const uint8_t *tx_or_null(const ProtobufCBinaryData *id)
-{
-    return id->len == WIRE_HASH_BYTES ? id->data : NULL;
-}
-
-static void locode_country(const char *locode, char out[3])
-{
-    out[0] = '\0';
-    if (locode == NULL || strlen(locode) < LOCODE_BYTES_MIN)
-        return;
-    out[0] = locode[0];
-    out[1] = locode[1];
-    out[2] = '\0';
-}
-
-static void not_listed_text(struct risk_ctx *ctx, char *buf, size_t cap)
-{
-    const struct risk_ruleset *rs = risk_ctx_ruleset(ctx);
-    size_t n = (size_t)snprintf(buf, cap, "not in ");
-    for (size_t i = 0; i < rs->n_jurisdictions && n < cap; i++)
-        n += (size_t)snprintf(buf + n, cap - n, "%s%s", i > 0 ? "," : "", rs->jurisdictions[i]);
-}
-
-static void revision_evidence(struct risk_ctx *ctx, struct risk_alert *a)
-{
-    risk_alert_evidence(a, "jurisdictions.revision", "", risk_ctx_ruleset(ctx)->jurisdictions_rev,
-                        NULL);
-}
-
-static void listed_evidence(struct risk_ctx *ctx, struct risk_alert *a, const char *field,
-                            const char *observed, const uint8_t *tx)
-{
-    char expected[LIST_TEXT_BYTES];
-    not_listed_text(ctx, expected, sizeof expected);
-    risk_alert_evidence(a, field, expected, observed, tx);
-}
-
-static const char *role_name(Hansa__Role r)
-{
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&hansa__role__descriptor, (int)r);
-    if (v == NULL)
-        return "UNSPECIFIED";
-    size_t skip = strlen(ROLE_NAME);
-    return strncmp(v->name, ROLE_NAME, skip) == 0 ? v->name + skip : v->name;
-}
 
 /* ---- parties ---- */
 
@@ -128,15 +74,15 @@ static hansa_err report_party(struct risk_ctx *ctx, const Hansa__Party *p, const
     Hansa__Role role = p->n_roles > 0 ? p->roles[0] : HANSA__ROLE__ROLE_UNSPECIFIED;
     risk_alert_party(a, role, p->id);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY, "", p->id);
-    listed_evidence(ctx, a, "party.country", p->country, tx);
+    risk_listed_evidence(ctx, a, "party.country", p->country, tx);
     risk_alert_evidence(a, "party.status", "", removed ? "REMOVED" : "ACTIVE", tx);
-    revision_evidence(ctx, a);
+    risk_revision_evidence(ctx, a);
     if (removed)
         risk_alert_message(a, "Party %s (%s, %s) of listed jurisdiction %s was removed.", p->id,
-                           role_name(role), p->display_name, p->country);
+                           risk_role_name(role), p->display_name, p->country);
     else
         risk_alert_message(a, "Party %s (%s, %s) is registered in listed jurisdiction %s; %s.",
-                           p->id, role_name(role), p->display_name, p->country, how);
+                           p->id, risk_role_name(role), p->display_name, p->country, how);
     return risk_alert_emit(
         ctx, a,
         removed ? HANSA__ALERT_KIND__ALERT_KIND_RESOLVED : HANSA__ALERT_KIND__ALERT_KIND_NEW, NULL);
@@ -151,7 +97,7 @@ static hansa_err on_party_entry(struct risk_ctx *ctx, const Hansa__HistoryEntry 
     char how[96];
     snprintf(how, sizeof how, "%s by governance at height %" PRIu64,
              p->added_height == h->height ? "registered" : "changed", h->height);
-    return report_party(ctx, p, tx_or_null(&h->tx_id), how);
+    return report_party(ctx, p, risk_tx_or_null(&h->tx_id), how);
 }
 
 /* A party acting in transaction tx (looked up as of the block). */
@@ -160,15 +106,9 @@ static hansa_err check_acting(struct risk_ctx *ctx, const char *party_id, const 
     if (party_id == NULL || party_id[0] == '\0')
         return HANSA_OK;
     Hansa__HistoryEntry *h = NULL;
-    hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY, "", party_id, &h);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv != HANSA_OK)
-        return rv;
-    const Hansa__Party *p = h->after != NULL && h->after->kind_case == HANSA__RECORD__KIND_PARTY
-                                ? h->after->party
-                                : NULL;
-    if (p != NULL && p->status == HANSA__PARTY_STATUS__PARTY_STATUS_ACTIVE &&
+    hansa_err rv = risk_lookup(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY, "", party_id, &h);
+    const Hansa__Party *p = risk_entry_party(h);
+    if (rv == HANSA_OK && p != NULL && p->status == HANSA__PARTY_STATUS__PARTY_STATUS_ACTIVE &&
         risk_listed_jurisdiction(ctx, p->country))
         rv = report_party(ctx, p, tx, "it takes part in a transaction");
     wire_free(h);
@@ -194,52 +134,12 @@ static hansa_err check_acting_parties(struct risk_ctx *ctx)
 
 /* ---- orders ---- */
 
-/* The parties around an order: merchant, carrier, pledge-holding bank. */
-struct order_view {
-    Hansa__HistoryEntry *order_h, *fin_h;
-    const Hansa__Order *order;
-    const Hansa__Financing *fin;
-};
-
-static hansa_err order_view_load(struct risk_ctx *ctx, const Hansa__OrderRef *o,
-                                 struct order_view *ov)
-{
-    memset(ov, 0, sizeof *ov);
-    hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, o->merchant, o->order_no,
-                               &ov->order_h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    const Hansa__Record *rec = ov->order_h->after;
-    if (rec == NULL || rec->kind_case != HANSA__RECORD__KIND_ORDER)
-        return HANSA_OK;
-    ov->order = rec->order;
-    if (ov->order->pledged_by == NULL)
-        return HANSA_OK;
-    const Hansa__FinancingRef *f = ov->order->pledged_by;
-    rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, f->merchant, f->financing_id,
-                     &ov->fin_h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    if (ov->fin_h->after != NULL && ov->fin_h->after->kind_case == HANSA__RECORD__KIND_FINANCING)
-        ov->fin = ov->fin_h->after->financing;
-    return HANSA_OK;
-}
-
-static void order_view_free(struct order_view *ov)
-{
-    wire_free(ov->order_h);
-    wire_free(ov->fin_h);
-    memset(ov, 0, sizeof *ov);
-}
-
 static struct risk_alert *order_alert(struct risk_ctx *ctx, const char *merchant,
                                       const char *order_no, const Hansa__Order *o,
                                       const Hansa__Financing *fin)
 {
-    char dedup[200];
-    snprintf(dedup, sizeof dedup, "order/%s/%s", merchant, order_no);
-    struct risk_alert *a =
-        risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY_ORDER));
+    struct risk_alert *a = risk_alert_for(ctx, "order", merchant, order_no,
+                                          (Hansa__Severity)risk_param(ctx, P_SEVERITY_ORDER));
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, merchant);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, merchant, order_no);
     if (o != NULL && o->waybill != NULL) {
@@ -247,11 +147,7 @@ static struct risk_alert *order_alert(struct risk_ctx *ctx, const char *merchant
         risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, o->waybill->carrier,
                            o->waybill->logistics_no);
     }
-    if (fin != NULL && fin->line != NULL) {
-        risk_alert_party(a, HANSA__ROLE__ROLE_BANK, fin->line->bank);
-        risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, fin->merchant,
-                           fin->financing_id);
-    }
+    risk_alert_pledge(a, fin);
     return a;
 }
 
@@ -263,14 +159,14 @@ static hansa_err on_order_created(struct risk_ctx *ctx, const Hansa__HistoryEntr
     bool dest = risk_listed_jurisdiction(ctx, d->destination_country);
     if (!origin && !dest)
         return HANSA_OK;
-    const uint8_t *tx = tx_or_null(&h->tx_id);
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
     struct risk_alert *a = order_alert(ctx, d->merchant, d->order_no, o, NULL);
     risk_alert_tx(a, tx);
     if (origin)
-        listed_evidence(ctx, a, "order.origin_country", d->origin_country, tx);
+        risk_listed_evidence(ctx, a, "order.origin_country", d->origin_country, tx);
     if (dest)
-        listed_evidence(ctx, a, "order.destination_country", d->destination_country, tx);
-    revision_evidence(ctx, a);
+        risk_listed_evidence(ctx, a, "order.destination_country", d->destination_country, tx);
+    risk_revision_evidence(ctx, a);
     risk_alert_message(a, "Order %s/%s ships from %s to %s, touching a listed jurisdiction.",
                        d->merchant, d->order_no, d->origin_country, d->destination_country);
     return risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_NEW, NULL);
@@ -280,11 +176,11 @@ static hansa_err on_order_cancelled(struct risk_ctx *ctx, const Hansa__HistoryEn
                                     const Hansa__Order *o)
 {
     const Hansa__CreateOrder *d = o->document;
-    const uint8_t *tx = tx_or_null(&h->tx_id);
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
     struct risk_alert *a = order_alert(ctx, d->merchant, d->order_no, o, NULL);
     risk_alert_tx(a, tx);
     risk_alert_evidence(a, "order.status", "", "CANCELLED", tx);
-    revision_evidence(ctx, a);
+    risk_revision_evidence(ctx, a);
     risk_alert_message(a,
                        "Order %s/%s was cancelled; no trade with the listed jurisdiction "
                        "follows from it.",
@@ -297,12 +193,9 @@ static hansa_err on_order_entry(struct risk_ctx *ctx, const Hansa__HistoryEntry 
     const Hansa__Order *o = h->after->order;
     if (o->document == NULL)
         return HANSA_OK;
-    const struct risk_block *b = risk_ctx_block(ctx);
-    bool by_tx = h->tx_index < b->n_txs;
-    if (by_tx && risk_tx_action(ctx, h->tx_index) == HANSA__TX_BODY__ACTION_CREATE_ORDER)
+    if (risk_entry_action(ctx, h) == HANSA__TX_BODY__ACTION_CREATE_ORDER)
         return on_order_created(ctx, h, o);
-    if (by_tx && risk_tx_action(ctx, h->tx_index) == HANSA__TX_BODY__ACTION_CANCEL_ORDER &&
-        o->status == HANSA__ORDER_STATUS__ORDER_STATUS_CANCELLED)
+    if (risk_entry_cancels_order(ctx, h, o))
         return on_order_cancelled(ctx, h, o);
     return HANSA_OK;
 }
@@ -323,7 +216,7 @@ static hansa_err on_waybill_entry(struct risk_ctx *ctx, const Hansa__HistoryEntr
     struct place places[2];
     size_t n = 0;
     HANSA_ASSERT(h->after->kind_case == HANSA__RECORD__KIND_WAYBILL);
-    const uint8_t *tx = tx_or_null(&h->tx_id);
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
     if (w->n_events == 0) {
         places[n++] = (struct place){"waybill.origin_locode", w->document->origin_locode};
         places[n++] = (struct place){"waybill.destination_locode", w->document->destination_locode};
@@ -334,19 +227,17 @@ static hansa_err on_waybill_entry(struct risk_ctx *ctx, const Hansa__HistoryEntr
     bool listed[2] = {false, false}, any = false;
     for (size_t i = 0; i < n; i++) {
         char country[3];
-        locode_country(places[i].locode, country);
+        risk_locode_country(places[i].locode, country);
         listed[i] = risk_listed_jurisdiction(ctx, country);
         any = any || listed[i];
     }
     if (!any)
         return HANSA_OK;
     const Hansa__OrderRef *ref = w->document->order;
-    struct order_view ov;
-    hansa_err rv = order_view_load(ctx, ref, &ov);
-    if (rv != HANSA_OK) {
-        order_view_free(&ov);
+    struct risk_order_view ov;
+    hansa_err rv = risk_order_view_load(ctx, ref->merchant, ref->order_no, &ov);
+    if (rv != HANSA_OK)
         return rv;
-    }
     struct risk_alert *a = order_alert(ctx, ref->merchant, ref->order_no, ov.order, ov.fin);
     if (ov.order == NULL || ov.order->waybill == NULL) { /* order_alert named it otherwise */
         risk_alert_party(a, HANSA__ROLE__ROLE_LOGISTICS, w->carrier);
@@ -356,13 +247,13 @@ static hansa_err on_waybill_entry(struct risk_ctx *ctx, const Hansa__HistoryEntr
     risk_alert_tx(a, tx);
     for (size_t i = 0; i < n; i++)
         if (listed[i])
-            listed_evidence(ctx, a, places[i].field, places[i].locode, tx);
-    revision_evidence(ctx, a);
+            risk_listed_evidence(ctx, a, places[i].field, places[i].locode, tx);
+    risk_revision_evidence(ctx, a);
     risk_alert_message(
         a, "Order %s/%s %s %s, in a listed jurisdiction.", ref->merchant, ref->order_no,
         w->n_events == 0 ? "has a waybill routed through" : "has a shipment event at",
         listed[0] ? places[0].locode : places[1].locode);
-    order_view_free(&ov);
+    risk_order_view_free(&ov);
     return risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_NEW, NULL);
 }
 
@@ -384,12 +275,9 @@ static hansa_err on_entry(struct risk_ctx *ctx, const Hansa__HistoryEntry *h)
 
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        hansa_err rv = on_entry(ctx, b->history[i]);
-        if (rv != HANSA_OK)
-            return rv;
-    }
+    hansa_err rv = risk_each_entry(ctx, on_entry);
+    if (rv != HANSA_OK)
+        return rv;
     return risk_param(ctx, P_CHECK_ACTING_PARTIES) ? check_acting_parties(ctx) : HANSA_OK;
 }
 

@@ -33,12 +33,11 @@
  *   - Audience: the merchant and the line's bank.
  */
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum { P_SEVERITY, P_CAP_BPS, P_COUNT };
 
@@ -51,7 +50,6 @@ static const struct risk_param_spec params[P_COUNT] = {
 };
 
 #define ORDER_T HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER
-#define BPS     10000
 
 /* The orders of one financing with their actual_paid (history entries
  * owned). */
@@ -80,25 +78,18 @@ static hansa_err fin_orders_load(struct risk_ctx *ctx, const Hansa__Financing *f
         return HANSA_ENOMEM;
     fo->n = f->n_orders;
     for (size_t i = 0; i < f->n_orders; i++) {
-        const Hansa__OrderRef *o = f->orders[i];
-        hansa_err rv = risk_entity(ctx, ORDER_T, o->merchant, o->order_no, &fo->h[i]);
-        if (rv == HANSA_ENOENT)
-            continue;
+        const Hansa__OrderRef *ref = f->orders[i];
+        const Hansa__Order *o = NULL;
+        hansa_err rv = risk_order_load(ctx, ref->merchant, ref->order_no, &fo->h[i], &o);
         if (rv != HANSA_OK)
             return rv;
-        const Hansa__Record *r = fo->h[i]->after;
-        if (r == NULL || r->kind_case != HANSA__RECORD__KIND_ORDER || r->order->document == NULL)
+        if (o == NULL)
             continue;
-        int64_t paid_minor = r->order->document->actual_paid_minor;
+        int64_t paid_minor = o->document->actual_paid_minor;
         fo->paid_minor[i] = paid_minor > 0 ? paid_minor : 0;
         fo->total_minor += fo->paid_minor[i];
     }
     return HANSA_OK;
-}
-
-static void render_i64(char *buf, size_t cap, int64_t v)
-{
-    snprintf(buf, cap, "%" PRId64, v);
 }
 
 static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
@@ -107,36 +98,29 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
 {
     int64_t cap_bps = risk_param(ctx, P_CAP_BPS);
     int64_t share_minor = (int64_t)((__int128)f->amount_minor * paid_minor / fo->total_minor);
-    int64_t cap_minor = (int64_t)((__int128)cap_bps * paid_minor / BPS);
+    int64_t cap_minor = (int64_t)((__int128)cap_bps * paid_minor / RISK_BPS);
     int64_t advance_bps =
-        (int64_t)(((__int128)f->amount_minor * BPS + fo->total_minor - 1) / fo->total_minor);
-    const uint8_t *tx = h->tx_id.len == WIRE_HASH_BYTES ? h->tx_id.data : NULL;
-    char dedup[200], e[48], v[48];
-    snprintf(dedup, sizeof dedup, "order/%s/%s", o->merchant, o->order_no);
+        (int64_t)(((__int128)f->amount_minor * RISK_BPS + fo->total_minor - 1) / fo->total_minor);
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
+    char e[48];
 
-    struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
-    if (tx != NULL)
-        risk_alert_tx(a, tx);
+    struct risk_alert *a = risk_alert_for(ctx, "order", o->merchant, o->order_no,
+                                          (Hansa__Severity)risk_param(ctx, P_SEVERITY));
+    risk_alert_tx(a, tx);
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, f->merchant);
     risk_alert_party(a, HANSA__ROLE__ROLE_BANK, f->line->bank);
     risk_alert_subject(a, ORDER_T, o->merchant, o->order_no);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, f->merchant, f->financing_id);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_CREDIT_LINE, f->line->bank,
                        f->line->line_id);
-    render_i64(e, sizeof e, cap_minor);
-    render_i64(v, sizeof v, share_minor);
-    risk_alert_evidence(a, "order.financed_share_minor", e, v, tx);
-    render_i64(e, sizeof e, cap_bps);
-    render_i64(v, sizeof v, advance_bps);
-    risk_alert_evidence(a, "financing.advance_bps", e, v, tx);
-    render_i64(v, sizeof v, paid_minor);
-    risk_alert_evidence(a, "order.actual_paid_minor", "", v, NULL);
-    render_i64(v, sizeof v, f->amount_minor);
-    risk_alert_evidence(a, "financing.amount_minor", "", v, tx);
-    if (rate_bps > 0) {
-        render_i64(v, sizeof v, rate_bps);
-        risk_alert_evidence(a, "credit_line.advance_rate_bps", "", v, NULL);
-    }
+    risk_fmt_i64(e, sizeof e, cap_minor);
+    risk_evidence_i64(a, "order.financed_share_minor", e, share_minor, tx);
+    risk_fmt_i64(e, sizeof e, cap_bps);
+    risk_evidence_i64(a, "financing.advance_bps", e, advance_bps, tx);
+    risk_evidence_i64(a, "order.actual_paid_minor", "", paid_minor, NULL);
+    risk_evidence_i64(a, "financing.amount_minor", "", f->amount_minor, tx);
+    if (rate_bps > 0)
+        risk_evidence_i64(a, "credit_line.advance_rate_bps", "", rate_bps, NULL);
     risk_alert_message(a,
                        "%s approved financing %s of %s advancing %" PRId64 " %s on order %s, "
                        "above the cap of %" PRId64 " bps of its actual_paid %" PRId64 " (%" PRId64
@@ -152,20 +136,18 @@ static hansa_err line_rate(struct risk_ctx *ctx, const Hansa__LineRef *l, int64_
     Hansa__HistoryEntry *lh = NULL;
     *rate_bps = 0;
     hansa_err rv =
-        risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_CREDIT_LINE, l->bank, l->line_id, &lh);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv == HANSA_OK && lh->after != NULL &&
-        lh->after->kind_case == HANSA__RECORD__KIND_CREDIT_LINE)
+        risk_lookup(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_CREDIT_LINE, l->bank, l->line_id, &lh);
+    if (lh != NULL && lh->after != NULL && lh->after->kind_case == HANSA__RECORD__KIND_CREDIT_LINE)
         *rate_bps = lh->after->credit_line->advance_rate_bps;
     wire_free(lh);
     return rv;
 }
 
-static hansa_err on_approved(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
-                             const Hansa__Financing *f)
+static hansa_err on_credit_event(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
+                                 const Hansa__Financing *f, Hansa__CreditEventType t)
 {
-    if (f->line == NULL || f->amount_minor <= 0)
+    if (t != HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_APPROVED || f->line == NULL ||
+        f->amount_minor <= 0)
         return HANSA_OK;
     struct fin_orders fo;
     hansa_err rv = fin_orders_load(ctx, f, &fo);
@@ -175,7 +157,7 @@ static hansa_err on_approved(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
     }
     /* A·p_i·10,000 > cap·p_i·P is the same test for every p_i > 0 (see the top). */
     __int128 cap_bps = risk_param(ctx, P_CAP_BPS);
-    bool over = (__int128)f->amount_minor * BPS > cap_bps * fo.total_minor;
+    bool over = (__int128)f->amount_minor * RISK_BPS > cap_bps * fo.total_minor;
     int64_t rate_bps = 0;
     if (over)
         rv = line_rate(ctx, f->line, &rate_bps);
@@ -189,19 +171,7 @@ static hansa_err on_approved(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
 
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->credit_event == NULL ||
-            h->credit_event->type != HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_APPROVED ||
-            h->after == NULL || h->after->kind_case != HANSA__RECORD__KIND_FINANCING)
-            continue;
-        HANSA_ASSERT(h->after->financing != NULL);
-        hansa_err rv = on_approved(ctx, h, h->after->financing);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_credit_event(ctx, on_credit_event);
 }
 
 const struct risk_rule risk_rule_over_advance = {

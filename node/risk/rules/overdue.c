@@ -8,9 +8,8 @@
  * DeclareDefault transaction).
  */
 #include <inttypes.h>
-#include <stdio.h>
 
-#include "rule.h"
+#include "common.h"
 
 enum { P_SEVERITY_OVERDUE, P_SEVERITY_DEFAULTED, P_COUNT };
 
@@ -25,12 +24,11 @@ static const struct risk_param_spec params[P_COUNT] = {
 static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
                         const Hansa__Financing *f, bool defaulted)
 {
-    char dedup[200], v[64], maturity[32];
-    snprintf(dedup, sizeof dedup, "financing/%s/%s", f->merchant, f->financing_id);
-    struct risk_alert *a = risk_alert_new(
-        ctx, dedup, (Hansa__Severity)risk_param(ctx, defaulted ? P_SEVERITY_DEFAULTED : P_SEVERITY_OVERDUE));
-    if (h->tx_id.len == WIRE_HASH_BYTES)
-        risk_alert_tx(a, h->tx_id.data);
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
+    struct risk_alert *a = risk_alert_for(
+        ctx, "financing", f->merchant, f->financing_id,
+        (Hansa__Severity)risk_param(ctx, defaulted ? P_SEVERITY_DEFAULTED : P_SEVERITY_OVERDUE));
+    risk_alert_tx(a, tx);
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, f->merchant);
     if (f->line != NULL) {
         risk_alert_party(a, HANSA__ROLE__ROLE_BANK, f->line->bank);
@@ -38,38 +36,29 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
                            f->line->line_id);
     }
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, f->merchant, f->financing_id);
-    snprintf(maturity, sizeof maturity, "%" PRIu64, f->maturity_ms);
     risk_alert_evidence(a, "financing.status", "SETTLED by maturity",
-                        defaulted ? "DEFAULTED" : "OVERDUE",
-                        h->tx_id.len == WIRE_HASH_BYTES ? h->tx_id.data : NULL);
-    risk_alert_evidence(a, "financing.maturity_ms", "", maturity, NULL);
-    snprintf(v, sizeof v, "%" PRId64 " %s", f->principal_outstanding_minor, f->currency);
-    risk_alert_evidence(a, "financing.principal_outstanding_minor", "0", v, NULL);
-    risk_alert_message(a, "Financing %s of %s %s with %" PRId64 " %s outstanding.",
-                       f->financing_id, f->merchant,
-                       defaulted ? "was declared in default" : "is past maturity",
+                        defaulted ? "DEFAULTED" : "OVERDUE", tx);
+    risk_evidence_u64(a, "financing.maturity_ms", "", f->maturity_ms, NULL);
+    risk_evidence_amount(a, "financing.principal_outstanding_minor", "0",
+                         f->principal_outstanding_minor, f->currency, NULL);
+    risk_alert_message(a, "Financing %s of %s %s with %" PRId64 " %s outstanding.", f->financing_id,
+                       f->merchant, defaulted ? "was declared in default" : "is past maturity",
                        f->principal_outstanding_minor, f->currency);
     return risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_NEW, NULL);
 }
 
+static hansa_err on_credit_event(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
+                                 const Hansa__Financing *f, Hansa__CreditEventType t)
+{
+    if (t != HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_OVERDUE &&
+        t != HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_DEFAULTED)
+        return HANSA_OK;
+    return report(ctx, h, f, t == HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_DEFAULTED);
+}
+
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->credit_event == NULL || h->after == NULL ||
-            h->after->kind_case != HANSA__RECORD__KIND_FINANCING)
-            continue;
-        Hansa__CreditEventType t = h->credit_event->type;
-        if (t != HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_OVERDUE &&
-            t != HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_DEFAULTED)
-            continue;
-        hansa_err rv = report(ctx, h, h->after->financing,
-                              t == HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_DEFAULTED);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_credit_event(ctx, on_credit_event);
 }
 
 const struct risk_rule risk_rule_overdue = {

@@ -41,8 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum {
     P_MIN_LINES,
@@ -67,8 +67,8 @@ enum {
 static const struct risk_param_spec params[P_COUNT] = {
     [P_MIN_LINES] = {"min_lines", RISK_P_INT, 20, 1, PRICE_LINES_KEPT_MAX,
                      "earlier lines of the same HS-6, unit and currency needed for a median"},
-    [P_WINDOW] = {"window", RISK_P_DURATION, INT64_C(180) * 86400000, 1000,
-                  INT64_C(3650) * 86400000, "how far back earlier lines count"},
+    [P_WINDOW] = {"window", RISK_P_DURATION, 180 * RISK_DAY_MS, 1000, 3650 * RISK_DAY_MS,
+                  "how far back earlier lines count"},
     [P_LINES_KEPT] = {"lines_kept", RISK_P_INT, 512, 1, PRICE_LINES_KEPT_MAX,
                       "latest lines kept per HS-6, unit and currency (the median's bound)"},
     [P_MEDIUM_ABOVE_BPS] = {"medium_above_bps", RISK_P_INT, 20000, 10001, 100000000,
@@ -86,20 +86,6 @@ static const struct risk_param_spec params[P_COUNT] = {
 };
 
 /* ---- entries ---- */
-
-static void be64_put(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static void order_tag(const char *merchant, const char *order_no, uint8_t tag[TAG_BYTES])
 {
@@ -163,8 +149,8 @@ static hansa_err group_load(struct risk_ctx *ctx, struct group *g, uint64_t cuto
         return HANSA_EFORMAT;
     }
     size_t have = len / ENTRY_BYTES, first = 0;
-    g->stored_last_ms = have > 0 ? be64_get(val + (have - 1) * ENTRY_BYTES) : 0;
-    while (first < have && be64_get(val + first * ENTRY_BYTES) <= cutoff_ms)
+    g->stored_last_ms = have > 0 ? risk_be64_get(val + (have - 1) * ENTRY_BYTES) : 0;
+    while (first < have && risk_be64_get(val + first * ENTRY_BYTES) <= cutoff_ms)
         first++;
     g->cap = have - first + extra;
     g->entries = malloc(g->cap ? g->cap * ENTRY_BYTES : 1);
@@ -189,7 +175,7 @@ static hansa_err group_median(struct group *g, size_t min_lines)
     if (p == NULL)
         return HANSA_ENOMEM;
     for (size_t i = 0; i < g->n; i++)
-        p[i] = (int64_t)be64_get(g->entries + i * ENTRY_BYTES + 8);
+        p[i] = (int64_t)risk_be64_get(g->entries + i * ENTRY_BYTES + 8);
     qsort(p, g->n, sizeof *p, cmp_i64);
     g->median_minor = p[(g->n - 1) / 2];
     g->has_median = true;
@@ -203,7 +189,7 @@ static hansa_err group_store(struct risk_ctx *ctx, struct group *g, size_t kept)
 {
     size_t drop = g->n > kept ? g->n - kept : 0;
     uint64_t window_ms = (uint64_t)risk_param(ctx, P_WINDOW);
-    uint64_t last_ms = g->n > drop ? be64_get(g->entries + (g->n - 1) * ENTRY_BYTES) : 0;
+    uint64_t last_ms = g->n > drop ? risk_be64_get(g->entries + (g->n - 1) * ENTRY_BYTES) : 0;
     hansa_err rv = g->n > drop ? risk_put(ctx, g->key, g->key_len, g->entries + drop * ENTRY_BYTES,
                                           (g->n - drop) * ENTRY_BYTES)
                                : risk_put(ctx, g->key, g->key_len, NULL, 0);
@@ -221,8 +207,8 @@ static void group_append(struct group *g, uint64_t time_ms, int64_t price_minor,
 {
     HANSA_ASSERT(g->n < g->cap);
     uint8_t *e = g->entries + g->n * ENTRY_BYTES;
-    be64_put(e, time_ms);
-    be64_put(e + 8, (uint64_t)price_minor);
+    risk_be64_put(e, time_ms);
+    risk_be64_put(e + 8, (uint64_t)price_minor);
     memcpy(e + 16, tag, TAG_BYTES);
     g->n++;
 }
@@ -239,7 +225,7 @@ static void groups_free(struct group *gs, size_t n)
 /* Severity of price against median (0 = inside the bounds). */
 static Hansa__Severity judge(const struct risk_ctx *ctx, int64_t price_minor, int64_t median_minor)
 {
-    __int128 p = (__int128)price_minor * 10000, m = median_minor;
+    __int128 p = (__int128)price_minor * RISK_BPS, m = median_minor;
     if (p >= m * risk_param(ctx, P_HIGH_ABOVE_BPS) || p <= m * risk_param(ctx, P_HIGH_BELOW_BPS))
         return (Hansa__Severity)risk_param(ctx, P_SEVERITY_HIGH);
     if (p >= m * risk_param(ctx, P_MEDIUM_ABOVE_BPS) ||
@@ -257,25 +243,20 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h, cons
              it->line_no);
     memcpy(hs6, it->hs_code, 6);
     hs6[6] = '\0';
-    const uint8_t *tx = h->tx_id.len == WIRE_HASH_BYTES ? h->tx_id.data : NULL;
-    int64_t ratio_bps = (int64_t)((__int128)it->unit_price_minor * 10000 / g->median_minor);
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
+    int64_t ratio_bps = (int64_t)((__int128)it->unit_price_minor * RISK_BPS / g->median_minor);
 
     struct risk_alert *a = risk_alert_new(ctx, dedup, sev);
-    if (tx != NULL)
-        risk_alert_tx(a, tx);
+    risk_alert_tx(a, tx);
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, d->merchant);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, d->merchant, d->order_no);
     snprintf(e, sizeof e, "> %" PRId64 " and < %" PRId64, risk_param(ctx, P_MEDIUM_BELOW_BPS),
              risk_param(ctx, P_MEDIUM_ABOVE_BPS));
-    snprintf(v, sizeof v, "%" PRId64, ratio_bps);
-    risk_alert_evidence(a, "line.price_to_median_bps", e, v, tx);
-    snprintf(v, sizeof v, "%" PRId64 " %s", it->unit_price_minor, d->currency);
-    risk_alert_evidence(a, "line.unit_price_minor", "", v, tx);
-    snprintf(v, sizeof v, "%" PRId64 " %s", g->median_minor, d->currency);
-    risk_alert_evidence(a, "median.unit_price_minor", "", v, NULL);
+    risk_evidence_i64(a, "line.price_to_median_bps", e, ratio_bps, tx);
+    risk_evidence_amount(a, "line.unit_price_minor", "", it->unit_price_minor, d->currency, tx);
+    risk_evidence_amount(a, "median.unit_price_minor", "", g->median_minor, d->currency, NULL);
     snprintf(e, sizeof e, ">= %" PRId64, risk_param(ctx, P_MIN_LINES));
-    snprintf(v, sizeof v, "%zu", g->median_count);
-    risk_alert_evidence(a, "median.lines", e, v, NULL);
+    risk_evidence_u64(a, "median.lines", e, g->median_count, NULL);
     snprintf(v, sizeof v, "%s %s %s", hs6, it->unit, d->currency);
     risk_alert_evidence(a, "line.hs6_unit_currency", "", v, tx);
     risk_alert_message(a,
@@ -299,8 +280,7 @@ static size_t group_find(const struct group *gs, size_t n, const uint8_t *key, s
 static hansa_err load_groups(struct risk_ctx *ctx, const Hansa__CreateOrder *d, uint64_t now_ms,
                              struct group *gs, size_t *n_gs, size_t *line_group)
 {
-    int64_t window_ms = risk_param(ctx, P_WINDOW);
-    uint64_t cutoff_ms = now_ms > (uint64_t)window_ms ? now_ms - (uint64_t)window_ms : 0;
+    uint64_t cutoff_ms = risk_window_start_ms(now_ms, (uint64_t)risk_param(ctx, P_WINDOW));
     for (size_t i = 0; i < d->n_items; i++) {
         uint8_t key[GROUP_KEY_BYTES_MAX];
         size_t kl = group_key(d->items[i], d->currency, key);
@@ -395,7 +375,7 @@ static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_l
     struct group g = {.key_len = key_len};
     memcpy(g.key, key, key_len);
     /* The engine already removed this timer: nothing to cancel. */
-    hansa_err rv = group_load(ctx, &g, b->time_ms > window_ms ? b->time_ms - window_ms : 0, 0);
+    hansa_err rv = group_load(ctx, &g, risk_window_start_ms(b->time_ms, window_ms), 0);
     g.stored_last_ms = 0;
     if (rv == HANSA_OK)
         rv = group_store(ctx, &g, SIZE_MAX);
@@ -403,38 +383,9 @@ static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_l
     return rv;
 }
 
-static bool is_creation(const Hansa__HistoryEntry *h, const Hansa__Order *o)
-{
-    return h->tx_id.len == WIRE_HASH_BYTES && o->created_tx_id.len == WIRE_HASH_BYTES &&
-           memcmp(h->tx_id.data, o->created_tx_id.data, WIRE_HASH_BYTES) == 0;
-}
-
-static bool is_cancellation(const struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
-                            const Hansa__Order *o)
-{
-    const struct risk_block *b = risk_ctx_block(ctx);
-    return o->status == HANSA__ORDER_STATUS__ORDER_STATUS_CANCELLED && h->tx_index < b->n_txs &&
-           risk_tx_action(ctx, h->tx_index) == HANSA__TX_BODY__ACTION_CANCEL_ORDER;
-}
-
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->after == NULL || h->after->kind_case != HANSA__RECORD__KIND_ORDER ||
-            h->after->order->document == NULL)
-            continue;
-        const Hansa__Order *o = h->after->order;
-        hansa_err rv = HANSA_OK;
-        if (is_creation(h, o))
-            rv = on_created(ctx, h, o);
-        else if (is_cancellation(ctx, h, o))
-            rv = on_cancelled(ctx, o);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_order_change(ctx, on_created, on_cancelled);
 }
 
 const struct risk_rule risk_rule_price_outlier = {

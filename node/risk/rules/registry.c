@@ -13,5 +13,4 @@ const struct risk_rule *const risk_rules[] = {
 
 const size_t risk_rule_count = sizeof risk_rules / sizeof risk_rules[0];
 
-_Static_assert(sizeof risk_rules / sizeof risk_rules[0] <= RISK_RULES_MAX,
-               "raise RISK_RULES_MAX");
+_Static_assert(sizeof risk_rules / sizeof risk_rules[0] <= RISK_RULES_MAX, "raise RISK_RULES_MAX");

@@ -31,11 +31,10 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum { P_SEVERITY, P_DELIVERED_MIN_PRIOR_EVENTS, P_LEG_MIN_TRANSIT_BPS, P_COUNT };
 
@@ -50,87 +49,7 @@ static const struct risk_param_spec params[P_COUNT] = {
                                "[transit] minimum (bps) is implausible"},
 };
 
-#define EV(x)            HANSA__SHIPMENT_EVENT_TYPE__SHIPMENT_EVENT_TYPE_##x
-#define BPS_DENOMINATOR  10000
-#define EVENT_TYPE_NAME  "SHIPMENT_EVENT_TYPE_"
-#define LOCODE_BYTES_MIN 2u
-
-static const char *event_type_name(Hansa__ShipmentEventType t)
-{
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&hansa__shipment_event_type__descriptor, (int)t);
-    if (v == NULL)
-        return "UNSPECIFIED";
-    size_t skip = strlen(EVENT_TYPE_NAME);
-    return strncmp(v->name, EVENT_TYPE_NAME, skip) == 0 ? v->name + skip : v->name;
-}
-
-static const uint8_t *tx_or_null(const ProtobufCBinaryData *id)
-{
-    return id->len == WIRE_HASH_BYTES ? id->data : NULL;
-}
-
-/* The country of a UN/LOCODE (its first two letters); false if too short. */
-static bool locode_country(const char *locode, char out[3])
-{
-    if (locode == NULL || strlen(locode) < LOCODE_BYTES_MIN)
-        return false;
-    out[0] = locode[0];
-    out[1] = locode[1];
-    out[2] = '\0';
-    return true;
-}
-
-/* ---- the order behind a waybill: merchant and pledge-holding bank ---- */
-
-struct order_view {
-    Hansa__HistoryEntry *order_h, *fin_h;
-    const Hansa__Financing *fin; /* the financing the order is pledged to, or NULL */
-};
-
-static hansa_err order_view_load(struct risk_ctx *ctx, const Hansa__OrderRef *o,
-                                 struct order_view *ov)
-{
-    memset(ov, 0, sizeof *ov);
-    hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, o->merchant, o->order_no,
-                               &ov->order_h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    const Hansa__Record *rec = ov->order_h->after;
-    if (rec == NULL || rec->kind_case != HANSA__RECORD__KIND_ORDER ||
-        rec->order->pledged_by == NULL)
-        return HANSA_OK;
-    const Hansa__FinancingRef *f = rec->order->pledged_by;
-    rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, f->merchant, f->financing_id,
-                     &ov->fin_h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    if (ov->fin_h->after != NULL && ov->fin_h->after->kind_case == HANSA__RECORD__KIND_FINANCING)
-        ov->fin = ov->fin_h->after->financing;
-    return HANSA_OK;
-}
-
-static void order_view_free(struct order_view *ov)
-{
-    wire_free(ov->order_h);
-    wire_free(ov->fin_h);
-    memset(ov, 0, sizeof *ov);
-}
-
-static void add_parties(struct risk_alert *a, const Hansa__Waybill *w, const struct order_view *ov)
-{
-    const Hansa__OrderRef *o = w->document->order;
-    risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, o->merchant);
-    risk_alert_party(a, HANSA__ROLE__ROLE_LOGISTICS, w->carrier);
-    risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, w->carrier,
-                       w->document->logistics_no);
-    risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, o->merchant, o->order_no);
-    if (ov->fin != NULL && ov->fin->line != NULL) {
-        risk_alert_party(a, HANSA__ROLE__ROLE_BANK, ov->fin->line->bank);
-        risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, ov->fin->merchant,
-                           ov->fin->financing_id);
-    }
-}
+#define EV(x) HANSA__SHIPMENT_EVENT_TYPE__SHIPMENT_EVENT_TYPE_##x
 
 /* ---- findings ---- */
 
@@ -154,13 +73,14 @@ static struct leg leg_too_fast(struct risk_ctx *ctx, const Hansa__Waybill *w)
     if (w->n_events < 2)
         return l;
     const Hansa__ShipmentEvent *p = w->events[w->n_events - 2], *e = w->events[w->n_events - 1];
-    if (!locode_country(p->location_locode, l.from) || !locode_country(e->location_locode, l.to) ||
-        strcmp(l.from, l.to) == 0 || !risk_min_transit_ms(ctx, l.from, l.to, &l.min_transit_ms))
+    if (!risk_locode_country(p->location_locode, l.from) ||
+        !risk_locode_country(e->location_locode, l.to) || strcmp(l.from, l.to) == 0 ||
+        !risk_min_transit_ms(ctx, l.from, l.to, &l.min_transit_ms))
         return l;
     int64_t bps = risk_param(ctx, P_LEG_MIN_TRANSIT_BPS);
-    l.gap_ms = e->event_time_ms >= p->event_time_ms ? e->event_time_ms - p->event_time_ms : 0;
-    l.bound_ms = (int64_t)((__int128)l.min_transit_ms * bps / BPS_DENOMINATOR);
-    l.found = (__int128)l.gap_ms * BPS_DENOMINATOR < (__int128)l.min_transit_ms * bps;
+    l.gap_ms = risk_elapsed_ms(e->event_time_ms, p->event_time_ms);
+    l.bound_ms = (int64_t)((__int128)l.min_transit_ms * bps / RISK_BPS);
+    l.found = (__int128)l.gap_ms * RISK_BPS < (__int128)l.min_transit_ms * bps;
     return l;
 }
 
@@ -171,41 +91,39 @@ static void leg_evidence(struct risk_ctx *ctx, struct risk_alert *a, const Hansa
     const Hansa__ShipmentEvent *p = w->events[w->n_events - 2], *e = w->events[w->n_events - 1];
     char field[64], expected[128], observed[160];
     snprintf(observed, sizeof observed, "%s at %s, event_time_ms %" PRIu64,
-             event_type_name(p->type), p->location_locode, p->event_time_ms);
-    risk_alert_evidence(a, "leg.from_event", "", observed, tx_or_null(&p->tx_id));
+             risk_event_type_name(p->type), p->location_locode, p->event_time_ms);
+    risk_alert_evidence(a, "leg.from_event", "", observed, risk_tx_or_null(&p->tx_id));
     snprintf(observed, sizeof observed, "%s at %s, event_time_ms %" PRIu64,
-             event_type_name(e->type), e->location_locode, e->event_time_ms);
-    risk_alert_evidence(a, "leg.to_event", "", observed, tx_or_null(&e->tx_id));
+             risk_event_type_name(e->type), e->location_locode, e->event_time_ms);
+    risk_alert_evidence(a, "leg.to_event", "", observed, risk_tx_or_null(&e->tx_id));
     snprintf(field, sizeof field, "leg.%s-%s.event_time_gap_ms", l->from, l->to);
     snprintf(expected, sizeof expected,
              ">= %" PRId64 " (%" PRId64 " bps of minimum transit %" PRId64 " ms)", l->bound_ms,
              risk_param(ctx, P_LEG_MIN_TRANSIT_BPS), l->min_transit_ms);
-    snprintf(observed, sizeof observed, "%" PRIu64, l->gap_ms);
-    risk_alert_evidence(a, field, expected, observed, tx_or_null(&e->tx_id));
+    risk_evidence_u64(a, field, expected, l->gap_ms, risk_tx_or_null(&e->tx_id));
 }
 
 static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h, const Hansa__Waybill *w,
                         bool delivered, const struct leg *l)
 {
     HANSA_ASSERT(w->n_events > 0 && (delivered || l->found));
-    struct order_view ov;
-    hansa_err rv = order_view_load(ctx, w->document->order, &ov);
-    if (rv != HANSA_OK) {
-        order_view_free(&ov);
+    const Hansa__CreateWaybill *d = w->document;
+    struct risk_order_view ov;
+    hansa_err rv = risk_order_view_load(ctx, d->order->merchant, d->order->order_no, &ov);
+    if (rv != HANSA_OK)
         return rv;
-    }
     const Hansa__ShipmentEvent *e = w->events[w->n_events - 1];
-    char dedup[200], expected[64], observed[64];
-    snprintf(dedup, sizeof dedup, "waybill/%s/%s", w->carrier, w->document->logistics_no);
-    struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
-    risk_alert_tx(a, tx_or_null(&h->tx_id));
-    add_parties(a, w, &ov);
+    char expected[64];
+    struct risk_alert *a = risk_alert_for(ctx, "waybill", w->carrier, d->logistics_no,
+                                          (Hansa__Severity)risk_param(ctx, P_SEVERITY));
+    risk_alert_tx(a, risk_tx_or_null(&h->tx_id));
+    risk_alert_shipment(a, w->carrier, d->logistics_no, d->order->merchant, d->order->order_no,
+                        ov.fin);
     if (delivered) {
         snprintf(expected, sizeof expected, ">= %" PRId64,
                  risk_param(ctx, P_DELIVERED_MIN_PRIOR_EVENTS));
-        snprintf(observed, sizeof observed, "%zu", w->n_events - 1);
-        risk_alert_evidence(a, "waybill.events_before_delivered", expected, observed,
-                            tx_or_null(&e->tx_id));
+        risk_evidence_u64(a, "waybill.events_before_delivered", expected, w->n_events - 1,
+                          risk_tx_or_null(&e->tx_id));
     }
     if (l->found)
         leg_evidence(ctx, a, w, l);
@@ -213,40 +131,31 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h, cons
         risk_alert_message(a,
                            "Waybill %s/%s was delivered after %zu events, the last leg %s-%s "
                            "in %" PRIu64 " ms.",
-                           w->carrier, w->document->logistics_no, w->n_events - 1, l->from, l->to,
-                           l->gap_ms);
+                           w->carrier, d->logistics_no, w->n_events - 1, l->from, l->to, l->gap_ms);
     else if (delivered)
         risk_alert_message(a, "Waybill %s/%s was delivered after only %zu earlier events.",
-                           w->carrier, w->document->logistics_no, w->n_events - 1);
+                           w->carrier, d->logistics_no, w->n_events - 1);
     else
         risk_alert_message(a,
                            "Waybill %s/%s went from %s to %s in %" PRIu64
                            " ms, faster than the minimum transit of %" PRId64 " ms allows.",
-                           w->carrier, w->document->logistics_no, l->from, l->to, l->gap_ms,
+                           w->carrier, d->logistics_no, l->from, l->to, l->gap_ms,
                            l->min_transit_ms);
-    order_view_free(&ov);
+    risk_order_view_free(&ov);
     return risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_NEW, NULL);
+}
+
+static hansa_err on_event(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
+                          const Hansa__Waybill *w)
+{
+    bool delivered = delivered_too_early(ctx, w);
+    struct leg l = leg_too_fast(ctx, w);
+    return delivered || l.found ? report(ctx, h, w, delivered, &l) : HANSA_OK;
 }
 
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->after == NULL || h->after->kind_case != HANSA__RECORD__KIND_WAYBILL)
-            continue;
-        const Hansa__Waybill *w = h->after->waybill;
-        if (w->n_events == 0 || w->document == NULL || w->document->order == NULL)
-            continue; /* the waybill's creation */
-        bool delivered = delivered_too_early(ctx, w);
-        struct leg l = leg_too_fast(ctx, w);
-        if (!delivered && !l.found)
-            continue;
-        hansa_err rv = report(ctx, h, w, delivered, &l);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_shipment_event(ctx, on_event);
 }
 
 const struct risk_rule risk_rule_ship_implausible = {

@@ -41,28 +41,22 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum { P_SEVERITY, P_STALL_MS, P_COUNT };
-
-#define DAY_MS INT64_C(86400000)
 
 static const struct risk_param_spec params[P_COUNT] = {
     [P_SEVERITY] = {"severity", RISK_P_SEVERITY, HANSA__SEVERITY__SEVERITY_MEDIUM, 0, 0,
                     "severity of a shipment in transit with no event for stall_ms"},
-    [P_STALL_MS] = {"stall_ms", RISK_P_DURATION, 7 * DAY_MS, 1000, 365 * DAY_MS,
+    [P_STALL_MS] = {"stall_ms", RISK_P_DURATION, 7 * RISK_DAY_MS, 1000, 365 * RISK_DAY_MS,
                     "block time without any new event after which a shipment in transit is "
                     "stalled"},
 };
 
-#define EV(x)           HANSA__SHIPMENT_EVENT_TYPE__SHIPMENT_EVENT_TYPE_##x
-#define STATE_BYTES     9u
-#define KEY_BYTES_MAX   (2u + HANSA_ID_LEN_MAX + 1u + HANSA_ID_LEN_MAX)
-#define EVENT_TYPE_NAME "SHIPMENT_EVENT_TYPE_"
+#define EV(x)       HANSA__SHIPMENT_EVENT_TYPE__SHIPMENT_EVENT_TYPE_##x
+#define STATE_BYTES 9u
 
 struct stall_state {
     uint64_t due_ms;
@@ -73,52 +67,26 @@ struct stall_state {
  * the ledger accepted). */
 static size_t waybill_key(uint8_t *k, const char *carrier, const char *no)
 {
-    int n = snprintf((char *)k, KEY_BYTES_MAX + 1, "w/%s/%s", carrier, no);
-    return n > 0 && (size_t)n <= KEY_BYTES_MAX ? (size_t)n : 0;
+    return risk_pair_key(k, RISK_PAIR_KEY_BYTES_MAX, 'w', carrier, no);
 }
 
 static hansa_err state_get(struct risk_ctx *ctx, const uint8_t *k, size_t n, struct stall_state *st,
                            bool *have)
 {
-    uint8_t *v = NULL;
-    size_t len = 0;
-    *have = false;
-    hansa_err rv = risk_get(ctx, k, n, &v, &len);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv != HANSA_OK)
-        return rv;
-    if (len != STATE_BYTES) {
-        free(v);
-        return HANSA_EFORMAT;
-    }
-    st->due_ms = 0;
-    for (size_t i = 0; i < 8; i++)
-        st->due_ms = st->due_ms << 8 | v[i];
-    st->stalled = v[8] != 0;
-    *have = true;
-    free(v);
-    return HANSA_OK;
+    uint8_t v[STATE_BYTES];
+    hansa_err rv = risk_get_exact(ctx, k, n, v, sizeof v, have);
+    if (rv == HANSA_OK && *have)
+        *st = (struct stall_state){.due_ms = risk_be64_get(v), .stalled = v[8] != 0};
+    return rv;
 }
 
 static hansa_err state_put(struct risk_ctx *ctx, const uint8_t *k, size_t n,
                            const struct stall_state *st)
 {
     uint8_t v[STATE_BYTES];
-    for (size_t i = 0; i < 8; i++)
-        v[i] = (uint8_t)(st->due_ms >> (56 - 8 * i));
+    risk_be64_put(v, st->due_ms);
     v[8] = st->stalled ? 1 : 0;
     return risk_put(ctx, k, n, v, sizeof v);
-}
-
-static const char *event_type_name(Hansa__ShipmentEventType t)
-{
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&hansa__shipment_event_type__descriptor, (int)t);
-    if (v == NULL)
-        return "UNSPECIFIED";
-    size_t skip = strlen(EVENT_TYPE_NAME);
-    return strncmp(v->name, EVENT_TYPE_NAME, skip) == 0 ? v->name + skip : v->name;
 }
 
 /* After DEPARTED and before DELIVERED or RETURNED (RISK.md conventions). */
@@ -134,66 +102,26 @@ static bool in_transit(const Hansa__Waybill *w)
     return departed;
 }
 
-static const uint8_t *tx_or_null(const ProtobufCBinaryData *id)
+/* The alert of w's incident with its audience (the order's merchant, the
+ * carrier and the pledge-holding bank). */
+static struct risk_alert *stall_alert(struct risk_ctx *ctx, const Hansa__Waybill *w,
+                                      const struct risk_order_view *ov)
 {
-    return id->len == WIRE_HASH_BYTES ? id->data : NULL;
+    const Hansa__CreateWaybill *d = w->document;
+    struct risk_alert *a = risk_alert_for(ctx, "waybill", w->carrier, d->logistics_no,
+                                          (Hansa__Severity)risk_param(ctx, P_SEVERITY));
+    risk_alert_shipment(a, w->carrier, d->logistics_no, d->order->merchant, d->order->order_no,
+                        ov->fin);
+    return a;
 }
 
-/* ---- the order behind a waybill: merchant and pledge-holding bank ---- */
-
-struct order_view {
-    Hansa__HistoryEntry *order_h, *fin_h;
-    const Hansa__Financing *fin; /* the financing the order is pledged to, or NULL */
-};
-
-static hansa_err order_view_load(struct risk_ctx *ctx, const Hansa__OrderRef *o,
-                                 struct order_view *ov)
+/* The last event: its type, place and block time. */
+static void event_evidence(struct risk_alert *a, const Hansa__ShipmentEvent *e)
 {
-    memset(ov, 0, sizeof *ov);
-    hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, o->merchant, o->order_no,
-                               &ov->order_h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    const Hansa__Record *rec = ov->order_h->after;
-    if (rec == NULL || rec->kind_case != HANSA__RECORD__KIND_ORDER ||
-        rec->order->pledged_by == NULL)
-        return HANSA_OK;
-    const Hansa__FinancingRef *f = rec->order->pledged_by;
-    rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, f->merchant, f->financing_id,
-                     &ov->fin_h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    if (ov->fin_h->after != NULL && ov->fin_h->after->kind_case == HANSA__RECORD__KIND_FINANCING)
-        ov->fin = ov->fin_h->after->financing;
-    return HANSA_OK;
-}
-
-static void order_view_free(struct order_view *ov)
-{
-    wire_free(ov->order_h);
-    wire_free(ov->fin_h);
-    memset(ov, 0, sizeof *ov);
-}
-
-/* Parties and subjects of a waybill alert: carrier, merchant, pledge bank. */
-static void add_parties(struct risk_alert *a, const Hansa__Waybill *w, const struct order_view *ov)
-{
-    const Hansa__OrderRef *o = w->document->order;
-    risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, o->merchant);
-    risk_alert_party(a, HANSA__ROLE__ROLE_LOGISTICS, w->carrier);
-    risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, w->carrier,
-                       w->document->logistics_no);
-    risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, o->merchant, o->order_no);
-    if (ov->fin != NULL && ov->fin->line != NULL) {
-        risk_alert_party(a, HANSA__ROLE__ROLE_BANK, ov->fin->line->bank);
-        risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, ov->fin->merchant,
-                           ov->fin->financing_id);
-    }
-}
-
-static void dedup_key(char *buf, size_t cap, const Hansa__Waybill *w)
-{
-    snprintf(buf, cap, "waybill/%s/%s", w->carrier, w->document->logistics_no);
+    const uint8_t *tx = risk_tx_or_null(&e->tx_id);
+    risk_alert_evidence(a, "shipment_event.type", "", risk_event_type_name(e->type), tx);
+    risk_alert_evidence(a, "shipment_event.location_locode", "", e->location_locode, tx);
+    risk_evidence_u64(a, "shipment_event.recorded_ms", "", e->recorded_ms, tx);
 }
 
 /* ---- the stall: a timer fired ---- */
@@ -202,37 +130,25 @@ static hansa_err report_stall(struct risk_ctx *ctx, const Hansa__Waybill *w)
 {
     HANSA_ASSERT(w->n_events > 0);
     const Hansa__ShipmentEvent *e = w->events[w->n_events - 1];
-    struct order_view ov;
-    hansa_err rv = order_view_load(ctx, w->document->order, &ov);
-    if (rv != HANSA_OK) {
-        order_view_free(&ov);
+    const Hansa__OrderRef *o = w->document->order;
+    struct risk_order_view ov;
+    hansa_err rv = risk_order_view_load(ctx, o->merchant, o->order_no, &ov);
+    if (rv != HANSA_OK)
         return rv;
-    }
-    int64_t stall_ms = risk_param(ctx, P_STALL_MS);
-    uint64_t now_ms = risk_ctx_block(ctx)->time_ms;
-    uint64_t silent_ms = now_ms > e->recorded_ms ? now_ms - e->recorded_ms : 0;
-    char dedup[200], v[64], lim[64];
-    dedup_key(dedup, sizeof dedup, w);
-    struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
+    uint64_t silent_ms = risk_elapsed_ms(risk_ctx_block(ctx)->time_ms, e->recorded_ms);
+    char lim[64];
+    struct risk_alert *a = stall_alert(ctx, w, &ov);
     risk_alert_at(a, e->recorded_height);
-    risk_alert_tx(a, tx_or_null(&e->tx_id));
-    add_parties(a, w, &ov);
-    risk_alert_evidence(a, "shipment_event.type", "", event_type_name(e->type),
-                        tx_or_null(&e->tx_id));
-    risk_alert_evidence(a, "shipment_event.location_locode", "", e->location_locode,
-                        tx_or_null(&e->tx_id));
-    snprintf(v, sizeof v, "%" PRIu64, e->recorded_ms);
-    risk_alert_evidence(a, "shipment_event.recorded_ms", "", v, tx_or_null(&e->tx_id));
-    snprintf(lim, sizeof lim, "<= %" PRId64, stall_ms);
-    snprintf(v, sizeof v, "%" PRIu64, silent_ms);
-    risk_alert_evidence(a, "waybill.ms_since_last_event", lim, v, NULL);
+    risk_alert_tx(a, risk_tx_or_null(&e->tx_id));
+    event_evidence(a, e);
+    snprintf(lim, sizeof lim, "<= %" PRId64, risk_param(ctx, P_STALL_MS));
+    risk_evidence_u64(a, "waybill.ms_since_last_event", lim, silent_ms, NULL);
     risk_alert_message(a,
                        "Shipment %s/%s of order %s/%s is in transit with no event for %" PRIu64
                        " ms since %s at %s.",
-                       w->carrier, w->document->logistics_no, w->document->order->merchant,
-                       w->document->order->order_no, silent_ms, event_type_name(e->type),
-                       e->location_locode);
-    order_view_free(&ov);
+                       w->carrier, w->document->logistics_no, o->merchant, o->order_no, silent_ms,
+                       risk_event_type_name(e->type), e->location_locode);
+    risk_order_view_free(&ov);
     return risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_NEW, NULL);
 }
 
@@ -244,17 +160,11 @@ static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_l
     if (rv != HANSA_OK || !have || st.due_ms != due_ms || st.stalled)
         return rv; /* stale timer (invariant 3) */
     /* key = "w/<carrier>/<logistics_no>" as waybill_key wrote it. */
-    char buf[KEY_BYTES_MAX + 1];
-    if (key_len < 4 || key_len > KEY_BYTES_MAX || memcmp(key, "w/", 2) != 0)
+    char kind, carrier[HANSA_ID_LEN_MAX + 1], no[HANSA_ID_LEN_MAX + 1];
+    if (!risk_pair_key_parse(key, key_len, &kind, carrier, no) || kind != 'w')
         return HANSA_EFORMAT;
-    memcpy(buf, key + 2, key_len - 2);
-    buf[key_len - 2] = '\0';
-    char *slash = strchr(buf, '/');
-    if (slash == NULL)
-        return HANSA_EFORMAT;
-    *slash = '\0';
     Hansa__HistoryEntry *h = NULL;
-    rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, buf, slash + 1, &h);
+    rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, carrier, no, &h);
     if (rv != HANSA_OK)
         return rv;
     bool stalled = h->after != NULL && h->after->kind_case == HANSA__RECORD__KIND_WAYBILL &&
@@ -277,33 +187,25 @@ static hansa_err report_moved(struct risk_ctx *ctx, const Hansa__HistoryEntry *h
                               const Hansa__Waybill *w)
 {
     const Hansa__ShipmentEvent *e = w->events[w->n_events - 1];
-    struct order_view ov;
-    hansa_err rv = order_view_load(ctx, w->document->order, &ov);
-    if (rv != HANSA_OK) {
-        order_view_free(&ov);
+    struct risk_order_view ov;
+    hansa_err rv =
+        risk_order_view_load(ctx, w->document->order->merchant, w->document->order->order_no, &ov);
+    if (rv != HANSA_OK)
         return rv;
-    }
-    char dedup[200], v[64];
-    dedup_key(dedup, sizeof dedup, w);
-    struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
-    risk_alert_tx(a, tx_or_null(&h->tx_id));
-    add_parties(a, w, &ov);
-    risk_alert_evidence(a, "shipment_event.type", "", event_type_name(e->type),
-                        tx_or_null(&e->tx_id));
-    risk_alert_evidence(a, "shipment_event.location_locode", "", e->location_locode,
-                        tx_or_null(&e->tx_id));
-    snprintf(v, sizeof v, "%" PRIu64, e->recorded_ms);
-    risk_alert_evidence(a, "shipment_event.recorded_ms", "", v, tx_or_null(&e->tx_id));
+    struct risk_alert *a = stall_alert(ctx, w, &ov);
+    risk_alert_tx(a, risk_tx_or_null(&h->tx_id));
+    event_evidence(a, e);
     risk_alert_message(a, "Stalled shipment %s/%s moved again: %s at %s.", w->carrier,
-                       w->document->logistics_no, event_type_name(e->type), e->location_locode);
-    order_view_free(&ov);
+                       w->document->logistics_no, risk_event_type_name(e->type),
+                       e->location_locode);
+    risk_order_view_free(&ov);
     return risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_RESOLVED, NULL);
 }
 
 static hansa_err on_event(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
                           const Hansa__Waybill *w)
 {
-    uint8_t k[KEY_BYTES_MAX + 1];
+    uint8_t k[RISK_PAIR_KEY_BYTES_MAX + 1];
     size_t n = waybill_key(k, w->carrier, w->document->logistics_no);
     if (n == 0)
         return HANSA_OK;
@@ -328,19 +230,7 @@ static hansa_err on_event(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
 
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->after == NULL || h->after->kind_case != HANSA__RECORD__KIND_WAYBILL)
-            continue;
-        const Hansa__Waybill *w = h->after->waybill;
-        if (w->n_events == 0 || w->document == NULL || w->document->order == NULL)
-            continue; /* the waybill's creation: nothing in transit yet */
-        hansa_err rv = on_event(ctx, h, w);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_shipment_event(ctx, on_event);
 }
 
 const struct risk_rule risk_rule_ship_stalled = {

@@ -48,26 +48,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum { P_SEVERITY, P_STILL_MS, P_COUNT };
-
-#define DAY_MS INT64_C(86400000)
 
 static const struct risk_param_spec params[P_COUNT] = {
     [P_SEVERITY] = {"severity", RISK_P_SEVERITY, HANSA__SEVERITY__SEVERITY_HIGH, 0, 0,
                     "severity of a financed order with no DEPARTED event after still_ms"},
-    [P_STILL_MS] = {"still_ms", RISK_P_DURATION, 10 * DAY_MS, 1000, 365 * DAY_MS,
+    [P_STILL_MS] = {"still_ms", RISK_P_DURATION, 10 * RISK_DAY_MS, 1000, 365 * RISK_DAY_MS,
                     "block time after disbursement by which every financed order must have "
                     "departed"},
 };
 
-#define EV(x)         HANSA__SHIPMENT_EVENT_TYPE__SHIPMENT_EVENT_TYPE_##x
-#define FIN(x)        HANSA__FINANCING_STATUS__FINANCING_STATUS_##x
-#define KEY_BYTES_MAX (2u + HANSA_ID_LEN_MAX + 1u + HANSA_ID_LEN_MAX)
-#define CLOCK_BYTES   (8u + WIRE_HASH_BYTES)
-#define STATUS_PREFIX "ORDER_STATUS_"
+#define EV(x)       HANSA__SHIPMENT_EVENT_TYPE__SHIPMENT_EVENT_TYPE_##x
+#define FIN(x)      HANSA__FINANCING_STATUS__FINANCING_STATUS_##x
+#define KEY_MAX     RISK_PAIR_KEY_BYTES_MAX
+#define CLOCK_BYTES (8u + WIRE_HASH_BYTES)
 
 /* A financing whose clock runs: where the disbursal is. */
 struct clock {
@@ -75,79 +72,24 @@ struct clock {
     uint8_t tx_id[WIRE_HASH_BYTES];
 };
 
-static const uint8_t *tx_or_null(const ProtobufCBinaryData *id)
-{
-    return id->len == WIRE_HASH_BYTES ? id->data : NULL;
-}
-
-/* "k/<owner>/<id>"; 0 if an id is too long (never, for ids the ledger
- * accepted). */
-static size_t pair_key(uint8_t *k, char kind, const char *owner, const char *id)
-{
-    int n = snprintf((char *)k, KEY_BYTES_MAX + 1, "%c/%s/%s", kind, owner, id);
-    return n > 0 && (size_t)n <= KEY_BYTES_MAX ? (size_t)n : 0;
-}
-
-/* Split "k/<owner>/<id>" into NUL-terminated owner and id. */
-static bool pair_key_parse(const uint8_t *k, size_t n, char kind, char owner[HANSA_ID_LEN_MAX + 1],
-                           char id[HANSA_ID_LEN_MAX + 1])
-{
-    char buf[KEY_BYTES_MAX + 1];
-    if (n < 5 || n > KEY_BYTES_MAX || k[0] != (uint8_t)kind || k[1] != '/')
-        return false;
-    memcpy(buf, k, n);
-    buf[n] = '\0';
-    char *slash = strchr(buf + 2, '/');
-    if (slash == NULL || (size_t)(slash - (buf + 2)) > HANSA_ID_LEN_MAX ||
-        strlen(slash + 1) > HANSA_ID_LEN_MAX)
-        return false;
-    *slash = '\0';
-    strcpy(owner, buf + 2);
-    strcpy(id, slash + 1);
-    return true;
-}
-
 static hansa_err clock_get(struct risk_ctx *ctx, const uint8_t *k, size_t n, struct clock *c,
                            bool *have)
 {
-    uint8_t *v = NULL;
-    size_t len = 0;
-    *have = false;
-    hansa_err rv = risk_get(ctx, k, n, &v, &len);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv != HANSA_OK)
-        return rv;
-    if (len != CLOCK_BYTES) {
-        free(v);
-        return HANSA_EFORMAT;
+    uint8_t v[CLOCK_BYTES];
+    hansa_err rv = risk_get_exact(ctx, k, n, v, sizeof v, have);
+    if (rv == HANSA_OK && *have) {
+        c->height = risk_be64_get(v);
+        memcpy(c->tx_id, v + 8, WIRE_HASH_BYTES);
     }
-    c->height = 0;
-    for (size_t i = 0; i < 8; i++)
-        c->height = c->height << 8 | v[i];
-    memcpy(c->tx_id, v + 8, WIRE_HASH_BYTES);
-    *have = true;
-    free(v);
-    return HANSA_OK;
+    return rv;
 }
 
 static hansa_err clock_put(struct risk_ctx *ctx, const uint8_t *k, size_t n, const struct clock *c)
 {
     uint8_t v[CLOCK_BYTES];
-    for (size_t i = 0; i < 8; i++)
-        v[i] = (uint8_t)(c->height >> (56 - 8 * i));
+    risk_be64_put(v, c->height);
     memcpy(v + 8, c->tx_id, WIRE_HASH_BYTES);
     return risk_put(ctx, k, n, v, sizeof v);
-}
-
-static const char *order_status_name(Hansa__OrderStatus s)
-{
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&hansa__order_status__descriptor, (int)s);
-    if (v == NULL)
-        return "UNSPECIFIED";
-    size_t skip = strlen(STATUS_PREFIX);
-    return strncmp(v->name, STATUS_PREFIX, skip) == 0 ? v->name + skip : v->name;
 }
 
 static bool departed(const Hansa__Waybill *w)
@@ -163,14 +105,8 @@ static bool departed(const Hansa__Waybill *w)
 static hansa_err financing_load(struct risk_ctx *ctx, const char *merchant, const char *fid,
                                 Hansa__HistoryEntry **h, const Hansa__Financing **f)
 {
-    *h = NULL;
-    *f = NULL;
-    hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, merchant, fid, h);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv == HANSA_OK && (*h)->after != NULL &&
-        (*h)->after->kind_case == HANSA__RECORD__KIND_FINANCING)
-        *f = (*h)->after->financing;
+    hansa_err rv = risk_lookup(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING, merchant, fid, h);
+    *f = risk_entry_financing(*h);
     return rv;
 }
 
@@ -184,24 +120,10 @@ struct shipment {
 static hansa_err shipment_load(struct risk_ctx *ctx, const Hansa__OrderRef *ref, struct shipment *s)
 {
     memset(s, 0, sizeof *s);
-    hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, ref->merchant,
-                               ref->order_no, &s->order_h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    if (s->order_h->after == NULL || s->order_h->after->kind_case != HANSA__RECORD__KIND_ORDER ||
-        s->order_h->after->order->document == NULL)
-        return HANSA_OK;
-    s->order = s->order_h->after->order;
-    if (s->order->waybill == NULL)
-        return HANSA_OK;
-    rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, s->order->waybill->carrier,
-                     s->order->waybill->logistics_no, &s->wb_h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    if (s->wb_h->after != NULL && s->wb_h->after->kind_case == HANSA__RECORD__KIND_WAYBILL &&
-        s->wb_h->after->waybill->document != NULL)
-        s->wb = s->wb_h->after->waybill;
-    return HANSA_OK;
+    hansa_err rv = risk_order_load(ctx, ref->merchant, ref->order_no, &s->order_h, &s->order);
+    if (rv != HANSA_OK || s->order == NULL || s->order->waybill == NULL)
+        return rv;
+    return risk_waybill_load(ctx, s->order->waybill, &s->wb_h, &s->wb);
 }
 
 static void shipment_free(struct shipment *s)
@@ -233,9 +155,10 @@ static void describe(struct risk_alert *a, const Hansa__Financing *f, const stru
     }
 }
 
-static void dedup_key(char *buf, size_t cap, const Hansa__CreateOrder *d)
+static struct risk_alert *order_alert(struct risk_ctx *ctx, const Hansa__CreateOrder *d)
 {
-    snprintf(buf, cap, "order/%s/%s", d->merchant, d->order_no);
+    return risk_alert_for(ctx, "order", d->merchant, d->order_no,
+                          (Hansa__Severity)risk_param(ctx, P_SEVERITY));
 }
 
 /* ---- the deadline passed ---- */
@@ -246,26 +169,21 @@ static hansa_err report_still(struct risk_ctx *ctx, const Hansa__Financing *f,
     HANSA_ASSERT(s->order != NULL && f->line != NULL);
     const Hansa__CreateOrder *d = s->order->document;
     uint64_t still_ms = (uint64_t)risk_param(ctx, P_STILL_MS);
-    uint64_t now_ms = risk_ctx_block(ctx)->time_ms;
-    uint64_t since_ms = now_ms > f->disbursed_ms ? now_ms - f->disbursed_ms : 0;
-    char dedup[200], v[96], lim[64];
-    dedup_key(dedup, sizeof dedup, d);
-    struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
+    uint64_t since_ms = risk_elapsed_ms(risk_ctx_block(ctx)->time_ms, f->disbursed_ms);
+    char v[96], lim[64];
+    struct risk_alert *a = order_alert(ctx, d);
     risk_alert_at(a, c->height);
     risk_alert_tx(a, c->tx_id);
     describe(a, f, s);
-    snprintf(v, sizeof v, "%" PRIu64, f->disbursed_ms);
-    risk_alert_evidence(a, "financing.disbursed_ms", "", v, c->tx_id);
-    snprintf(v, sizeof v, "%" PRId64 " %s", f->amount_minor, f->currency);
-    risk_alert_evidence(a, "financing.amount_minor", "", v, c->tx_id);
+    risk_evidence_u64(a, "financing.disbursed_ms", "", f->disbursed_ms, c->tx_id);
+    risk_evidence_amount(a, "financing.amount_minor", "", f->amount_minor, f->currency, c->tx_id);
     snprintf(lim, sizeof lim, "DEPARTED within %" PRIu64 " ms", still_ms);
     snprintf(v, sizeof v, "none in %zu events", s->wb != NULL ? s->wb->n_events : (size_t)0);
     risk_alert_evidence(a, "waybill.events", lim, v,
-                        s->wb != NULL ? tx_or_null(&s->wb->tx_id) : NULL);
-    risk_alert_evidence(a, "order.status", "", order_status_name(s->order->status), NULL);
+                        s->wb != NULL ? risk_tx_or_null(&s->wb->tx_id) : NULL);
+    risk_alert_evidence(a, "order.status", "", risk_order_status_name(s->order->status), NULL);
     snprintf(lim, sizeof lim, "<= %" PRIu64, still_ms);
-    snprintf(v, sizeof v, "%" PRIu64, since_ms);
-    risk_alert_evidence(a, "financing.ms_since_disbursed", lim, v, NULL);
+    risk_evidence_u64(a, "financing.ms_since_disbursed", lim, since_ms, NULL);
     risk_alert_message(a,
                        "Order %s of %s, financed by %s under %s (%" PRId64 " %s), has not "
                        "departed %" PRIu64 " ms after disbursement.",
@@ -275,8 +193,8 @@ static hansa_err report_still(struct risk_ctx *ctx, const Hansa__Financing *f,
     hansa_err rv = risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_NEW, &emitted);
     if (rv != HANSA_OK || !emitted)
         return rv;
-    uint8_t k[KEY_BYTES_MAX + 1];
-    size_t n = pair_key(k, 'o', d->merchant, d->order_no);
+    uint8_t k[KEY_MAX + 1];
+    size_t n = risk_pair_key(k, KEY_MAX, 'o', d->merchant, d->order_no);
     return n == 0 ? HANSA_OK : risk_put(ctx, k, n, f->financing_id, strlen(f->financing_id));
 }
 
@@ -299,8 +217,8 @@ static hansa_err check_orders(struct risk_ctx *ctx, const Hansa__Financing *f,
 static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_len, uint64_t due_ms)
 {
     (void)due_ms;
-    char merchant[HANSA_ID_LEN_MAX + 1], fid[HANSA_ID_LEN_MAX + 1];
-    if (!pair_key_parse(key, key_len, 'f', merchant, fid))
+    char kind, merchant[HANSA_ID_LEN_MAX + 1], fid[HANSA_ID_LEN_MAX + 1];
+    if (!risk_pair_key_parse(key, key_len, &kind, merchant, fid) || kind != 'f')
         return HANSA_EFORMAT;
     struct clock c;
     bool have = false;
@@ -324,8 +242,8 @@ static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_l
 static hansa_err on_disbursed(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
                               const Hansa__Financing *f)
 {
-    uint8_t k[KEY_BYTES_MAX + 1];
-    size_t n = pair_key(k, 'f', f->merchant, f->financing_id);
+    uint8_t k[KEY_MAX + 1];
+    size_t n = risk_pair_key(k, KEY_MAX, 'f', f->merchant, f->financing_id);
     if (n == 0 || h->tx_id.len != WIRE_HASH_BYTES)
         return HANSA_OK;
     struct clock c = {.height = risk_ctx_block(ctx)->height};
@@ -338,8 +256,8 @@ static hansa_err on_disbursed(struct risk_ctx *ctx, const Hansa__HistoryEntry *h
 
 static hansa_err on_settled(struct risk_ctx *ctx, const Hansa__Financing *f)
 {
-    uint8_t k[KEY_BYTES_MAX + 1];
-    size_t n = pair_key(k, 'f', f->merchant, f->financing_id);
+    uint8_t k[KEY_MAX + 1];
+    size_t n = risk_pair_key(k, KEY_MAX, 'f', f->merchant, f->financing_id);
     if (n == 0)
         return HANSA_OK;
     struct clock c;
@@ -356,8 +274,8 @@ static hansa_err on_departed(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
                              const Hansa__Waybill *w)
 {
     const Hansa__OrderRef *ref = w->document->order;
-    uint8_t k[KEY_BYTES_MAX + 1], *fid = NULL;
-    size_t n = pair_key(k, 'o', ref->merchant, ref->order_no), len = 0;
+    uint8_t k[KEY_MAX + 1], *fid = NULL;
+    size_t n = risk_pair_key(k, KEY_MAX, 'o', ref->merchant, ref->order_no), len = 0;
     if (n == 0)
         return HANSA_OK;
     hansa_err rv = risk_get(ctx, k, n, &fid, &len);
@@ -376,16 +294,12 @@ static hansa_err on_departed(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
         rv = financing_load(ctx, ref->merchant, fid_s, &fh, &f);
     if (rv == HANSA_OK && s.order != NULL) {
         const Hansa__ShipmentEvent *e = w->events[w->n_events - 1];
-        char dedup[200], v[32];
-        dedup_key(dedup, sizeof dedup, s.order->document);
-        struct risk_alert *a =
-            risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
-        risk_alert_tx(a, tx_or_null(&h->tx_id));
+        const uint8_t *etx = risk_tx_or_null(&e->tx_id);
+        struct risk_alert *a = order_alert(ctx, s.order->document);
+        risk_alert_tx(a, risk_tx_or_null(&h->tx_id));
         describe(a, f, &s);
-        risk_alert_evidence(a, "shipment_event.type", "DEPARTED", "DEPARTED",
-                            tx_or_null(&e->tx_id));
-        snprintf(v, sizeof v, "%" PRIu64, e->recorded_ms);
-        risk_alert_evidence(a, "shipment_event.recorded_ms", "", v, tx_or_null(&e->tx_id));
+        risk_alert_evidence(a, "shipment_event.type", "DEPARTED", "DEPARTED", etx);
+        risk_evidence_u64(a, "shipment_event.recorded_ms", "", e->recorded_ms, etx);
         risk_alert_message(a, "Financed order %s of %s departed from %s.", ref->order_no,
                            ref->merchant, e->location_locode);
         rv = risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_RESOLVED, NULL);
@@ -398,6 +312,8 @@ static hansa_err on_departed(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
 static hansa_err on_entry(struct risk_ctx *ctx, const Hansa__HistoryEntry *h)
 {
     const Hansa__Record *rec = h->after;
+    if (rec == NULL)
+        return HANSA_OK;
     if (rec->kind_case == HANSA__RECORD__KIND_FINANCING && h->credit_event != NULL) {
         Hansa__CreditEventType t = h->credit_event->type;
         if (t == HANSA__CREDIT_EVENT_TYPE__CREDIT_EVENT_TYPE_DISBURSED)
@@ -413,24 +329,14 @@ static hansa_err on_entry(struct risk_ctx *ctx, const Hansa__HistoryEntry *h)
         return HANSA_OK;
     /* An AddShipmentEvent entry: its event is the record's last. */
     const Hansa__ShipmentEvent *e = w->events[w->n_events - 1];
-    if (e->type != EV(DEPARTED) || h->tx_id.len != WIRE_HASH_BYTES ||
-        e->tx_id.len != h->tx_id.len || memcmp(e->tx_id.data, h->tx_id.data, h->tx_id.len) != 0)
+    if (e->type != EV(DEPARTED) || !risk_same_tx(&e->tx_id, &h->tx_id))
         return HANSA_OK;
     return on_departed(ctx, h, w);
 }
 
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->after == NULL)
-            continue;
-        hansa_err rv = on_entry(ctx, h);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_entry(ctx, on_entry);
 }
 
 const struct risk_rule risk_rule_ship_still = {

@@ -40,8 +40,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum { P_SEVERITY, P_SEVERITY_HIGH, P_AMOUNT_HIGH_BPS, P_LIMIT_REASON_HIGH, P_COUNT };
 
@@ -59,7 +59,6 @@ static const struct risk_param_spec params[P_COUNT] = {
 };
 
 #define REASON(x)        HANSA__MATCH_REASON__MATCH_REASON_##x
-#define REASON_PREFIX    "MATCH_REASON_"
 #define HEX_BYTES        (2u * WIRE_HASH_BYTES + 1u)
 #define REASONS_TEXT_MAX 128u
 
@@ -75,23 +74,9 @@ static hansa_err legs_load(struct risk_ctx *ctx, const Hansa__Order *o, struct l
     memset(l, 0, sizeof *l);
     hansa_err rv = HANSA_OK;
     if (o->payment != NULL)
-        rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_PAYMENT, o->payment->institution,
-                         o->payment->pay_transaction_id, &l->pay_h);
-    if (rv == HANSA_ENOENT)
-        rv = HANSA_OK;
+        rv = risk_payment_load(ctx, o->payment, &l->pay_h, &l->pay);
     if (rv == HANSA_OK && o->waybill != NULL)
-        rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, o->waybill->carrier,
-                         o->waybill->logistics_no, &l->wb_h);
-    if (rv == HANSA_ENOENT)
-        rv = HANSA_OK;
-    if (l->pay_h != NULL && l->pay_h->after != NULL &&
-        l->pay_h->after->kind_case == HANSA__RECORD__KIND_PAYMENT &&
-        l->pay_h->after->payment->document != NULL)
-        l->pay = l->pay_h->after->payment;
-    if (l->wb_h != NULL && l->wb_h->after != NULL &&
-        l->wb_h->after->kind_case == HANSA__RECORD__KIND_WAYBILL &&
-        l->wb_h->after->waybill->document != NULL)
-        l->wb = l->wb_h->after->waybill;
+        rv = risk_waybill_load(ctx, o->waybill, &l->wb_h, &l->wb);
     return rv;
 }
 
@@ -102,19 +87,9 @@ static void legs_free(struct legs *l)
     memset(l, 0, sizeof *l);
 }
 
-static const uint8_t *tx_or_null(const ProtobufCBinaryData *id)
-{
-    return id->len == WIRE_HASH_BYTES ? id->data : NULL;
-}
-
 static const char *reason_name(Hansa__MatchReason r)
 {
-    const ProtobufCEnumValue *v =
-        protobuf_c_enum_descriptor_get_value(&hansa__match_reason__descriptor, (int)r);
-    if (v == NULL)
-        return "UNSPECIFIED";
-    size_t skip = strlen(REASON_PREFIX);
-    return strncmp(v->name, REASON_PREFIX, skip) == 0 ? v->name + skip : v->name;
+    return risk_enum_name(&hansa__match_reason__descriptor, (int)r, "MATCH_REASON_");
 }
 
 static bool has_reason(const Hansa__MatchResult *m, Hansa__MatchReason r)
@@ -148,7 +123,7 @@ static bool amount_far(const Hansa__CreateOrder *d, const Hansa__Payment *p, int
     __int128 diff = (__int128)p->document->amount_paid_minor - (__int128)d->actual_paid_minor;
     if (diff < 0)
         diff = -diff;
-    return diff * 10000 > (__int128)bps * (__int128)d->actual_paid_minor;
+    return diff * RISK_BPS > (__int128)bps * (__int128)d->actual_paid_minor;
 }
 
 static Hansa__Severity severity_of(struct risk_ctx *ctx, const Hansa__Order *o,
@@ -169,21 +144,20 @@ static Hansa__Severity severity_of(struct risk_ctx *ctx, const Hansa__Order *o,
 static void evidence_amount(struct risk_ctx *ctx, struct risk_alert *a, const Hansa__CreateOrder *d,
                             const Hansa__Payment *p)
 {
-    char exp[64], obs[64];
-    snprintf(exp, sizeof exp, "%" PRId64 " %s", d->actual_paid_minor, d->currency);
-    snprintf(obs, sizeof obs, "%" PRId64 " %s", p->document->amount_paid_minor,
-             p->document->currency);
-    risk_alert_evidence(a, "payment.amount_paid_minor", exp, obs, tx_or_null(&p->tx_id));
+    char exp[64];
+    risk_fmt_amount(exp, sizeof exp, d->actual_paid_minor, d->currency);
+    risk_evidence_amount(a, "payment.amount_paid_minor", exp, p->document->amount_paid_minor,
+                         p->document->currency, risk_tx_or_null(&p->tx_id));
     if (!same_currency(d, p) || d->actual_paid_minor <= 0)
         return;
     __int128 diff = (__int128)p->document->amount_paid_minor - (__int128)d->actual_paid_minor;
     if (diff < 0)
         diff = -diff;
     /* diff <= AMOUNT_MAX, so diff x 10,000 fits 64 unsigned bits. */
-    uint64_t diff_bps = (uint64_t)(diff * 10000 / d->actual_paid_minor);
+    uint64_t diff_bps = (uint64_t)(diff * RISK_BPS / d->actual_paid_minor);
     snprintf(exp, sizeof exp, "<= %" PRId64, risk_param(ctx, P_AMOUNT_HIGH_BPS));
-    snprintf(obs, sizeof obs, "%" PRIu64, diff_bps);
-    risk_alert_evidence(a, "payment.amount_difference_bps", exp, obs, tx_or_null(&p->tx_id));
+    risk_evidence_u64(a, "payment.amount_difference_bps", exp, diff_bps,
+                      risk_tx_or_null(&p->tx_id));
 }
 
 static void evidence_consignee(struct risk_alert *a, const Hansa__CreateOrder *d,
@@ -205,7 +179,7 @@ static void evidence_consignee(struct risk_alert *a, const Hansa__CreateOrder *d
         hex(c[i].order, exp);
         hex(c[i].waybill, obs);
         if (strcmp(exp, obs) != 0)
-            risk_alert_evidence(a, c[i].field, exp, obs, tx_or_null(&w->tx_id));
+            risk_alert_evidence(a, c[i].field, exp, obs, risk_tx_or_null(&w->tx_id));
     }
 }
 
@@ -222,14 +196,14 @@ static void evidence_reason(struct risk_ctx *ctx, struct risk_alert *a, const Ha
     case REASON(CURRENCY):
         if (l->pay != NULL)
             risk_alert_evidence(a, "payment.currency", d->currency, l->pay->document->currency,
-                                tx_or_null(&l->pay->tx_id));
+                                risk_tx_or_null(&l->pay->tx_id));
         break;
     case REASON(PAYER):
         if (l->pay != NULL) {
             hex(&d->buyer_commitment, exp);
             hex(&l->pay->document->payer_commitment, obs);
             risk_alert_evidence(a, "payment.payer_commitment", exp, obs,
-                                tx_or_null(&l->pay->tx_id));
+                                risk_tx_or_null(&l->pay->tx_id));
         }
         break;
     case REASON(CONSIGNEE):
@@ -237,15 +211,15 @@ static void evidence_reason(struct risk_ctx *ctx, struct risk_alert *a, const Ha
             evidence_consignee(a, d, l->wb);
         break;
     case REASON(PER_ORDER_LIMIT):
-        snprintf(obs, sizeof obs, "%" PRId64 " %s", d->actual_paid_minor, d->currency);
-        risk_alert_evidence(a, "order.actual_paid_minor", "<= retail-import per-order limit", obs,
-                            tx_or_null(&o->created_tx_id));
+        risk_evidence_amount(a, "order.actual_paid_minor", "<= retail-import per-order limit",
+                             d->actual_paid_minor, d->currency, risk_tx_or_null(&o->created_tx_id));
         break;
     case REASON(ANNUAL_LIMIT):
         snprintf(obs, sizeof obs, "exceeded with this order's %" PRId64 " %s", d->actual_paid_minor,
                  d->currency);
         risk_alert_evidence(a, "buyer.retail_import_annual_total_minor",
-                            "<= retail-import annual limit", obs, tx_or_null(&o->created_tx_id));
+                            "<= retail-import annual limit", obs,
+                            risk_tx_or_null(&o->created_tx_id));
         break;
     default:
         break;
@@ -272,20 +246,20 @@ static void describe(struct risk_alert *a, const Hansa__HistoryEntry *h, const H
                      const struct legs *l)
 {
     const Hansa__CreateOrder *d = o->document;
-    risk_alert_tx(a, tx_or_null(&h->tx_id));
-    risk_alert_tx(a, tx_or_null(&o->created_tx_id));
+    risk_alert_tx(a, risk_tx_or_null(&h->tx_id));
+    risk_alert_tx(a, risk_tx_or_null(&o->created_tx_id));
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, d->merchant);
     if (o->created_by != NULL && strcmp(o->created_by, d->merchant) != 0)
         risk_alert_party(a, HANSA__ROLE__ROLE_PLATFORM, o->created_by);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, d->merchant, d->order_no);
     if (l->pay != NULL) {
-        risk_alert_tx(a, tx_or_null(&l->pay->tx_id));
+        risk_alert_tx(a, risk_tx_or_null(&l->pay->tx_id));
         risk_alert_party(a, HANSA__ROLE__ROLE_PAYMENT, l->pay->institution);
         risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_PAYMENT, l->pay->institution,
                            l->pay->document->pay_transaction_id);
     }
     if (l->wb != NULL) {
-        risk_alert_tx(a, tx_or_null(&l->wb->tx_id));
+        risk_alert_tx(a, risk_tx_or_null(&l->wb->tx_id));
         risk_alert_party(a, HANSA__ROLE__ROLE_LOGISTICS, l->wb->carrier);
         risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL, l->wb->carrier,
                            l->wb->document->logistics_no);
@@ -303,14 +277,14 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h, cons
         legs_free(&l);
         return rv;
     }
-    char dedup[200], reasons[REASONS_TEXT_MAX];
-    snprintf(dedup, sizeof dedup, "order/%s/%s", d->merchant, d->order_no);
+    char reasons[REASONS_TEXT_MAX];
     reasons_text(o->match, reasons, sizeof reasons);
-    struct risk_alert *a = risk_alert_new(ctx, dedup, severity_of(ctx, o, &l));
+    struct risk_alert *a =
+        risk_alert_for(ctx, "order", d->merchant, d->order_no, severity_of(ctx, o, &l));
     describe(a, h, o, &l);
-    risk_alert_evidence(a, "order.match.reasons", "", reasons, tx_or_null(&h->tx_id));
+    risk_alert_evidence(a, "order.match.reasons", "", reasons, risk_tx_or_null(&h->tx_id));
     if (cancelled) {
-        risk_alert_evidence(a, "order.status", "", "CANCELLED", tx_or_null(&h->tx_id));
+        risk_alert_evidence(a, "order.status", "", "CANCELLED", risk_tx_or_null(&h->tx_id));
         risk_alert_message(a, "Mismatched order %s of %s (%s) was cancelled.", d->order_no,
                            d->merchant, reasons);
     } else {
@@ -328,15 +302,6 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h, cons
                            NULL);
 }
 
-/* The entry's transaction, or UNSET for a change made by the block. */
-static Hansa__TxBody__ActionCase entry_action(const struct risk_ctx *ctx,
-                                              const Hansa__HistoryEntry *h)
-{
-    if (h->tx_index >= risk_ctx_block(ctx)->n_txs)
-        return HANSA__TX_BODY__ACTION__NOT_SET;
-    return risk_tx_action(ctx, h->tx_index);
-}
-
 static hansa_err on_block(struct risk_ctx *ctx)
 {
     const struct risk_block *b = risk_ctx_block(ctx);
@@ -348,7 +313,7 @@ static hansa_err on_block(struct risk_ctx *ctx)
         if (o->document == NULL || o->match == NULL ||
             o->match->status != HANSA__MATCH_STATUS__MATCH_STATUS_MISMATCHED)
             continue;
-        Hansa__TxBody__ActionCase act = entry_action(ctx, h);
+        Hansa__TxBody__ActionCase act = risk_entry_action(ctx, h);
         bool decided = o->match->decided_height == b->height &&
                        (act == HANSA__TX_BODY__ACTION_RECORD_PAYMENT ||
                         act == HANSA__TX_BODY__ACTION_CREATE_WAYBILL);

@@ -46,32 +46,28 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum { P_SEVERITY, P_PAYMENT_WAYBILL_MS, P_WAYBILL_PAYMENT_MS, P_COUNT };
-
-#define HOUR_MS INT64_C(3600000)
-#define DAY_MS  (24 * HOUR_MS)
 
 static const struct risk_param_spec params[P_COUNT] = {
     [P_SEVERITY] = {"severity", RISK_P_SEVERITY, HANSA__SEVERITY__SEVERITY_MEDIUM, 0, 0,
                     "severity of an order missing its waybill or its payment"},
-    [P_PAYMENT_WAYBILL_MS] = {"payment_waybill_ms", RISK_P_DURATION, 72 * HOUR_MS, 1000,
-                              365 * DAY_MS,
+    [P_PAYMENT_WAYBILL_MS] = {"payment_waybill_ms", RISK_P_DURATION, 72 * RISK_HOUR_MS, 1000,
+                              365 * RISK_DAY_MS,
                               "block time after an order's payment by which its waybill must "
                               "exist"},
-    [P_WAYBILL_PAYMENT_MS] = {"waybill_payment_ms", RISK_P_DURATION, 24 * HOUR_MS, 1000,
-                              365 * DAY_MS,
+    [P_WAYBILL_PAYMENT_MS] = {"waybill_payment_ms", RISK_P_DURATION, 24 * RISK_HOUR_MS, 1000,
+                              365 * RISK_DAY_MS,
                               "block time after an order's waybill by which its payment must "
                               "exist"},
 };
 
 /* "k/<merchant>/<order_no>" */
-#define KEY_BYTES_MAX (2u + HANSA_ID_LEN_MAX + 1u + HANSA_ID_LEN_MAX)
+#define KEY_MAX RISK_PAIR_KEY_BYTES_MAX
 
 /* The two legs; the first to arrive starts the clock for the other. */
 enum leg_kind { LEG_PAYMENT, LEG_WAYBILL };
@@ -93,57 +89,12 @@ static uint64_t leg_window_ms(const struct risk_ctx *ctx, enum leg_kind k)
                                 k == LEG_PAYMENT ? P_PAYMENT_WAYBILL_MS : P_WAYBILL_PAYMENT_MS);
 }
 
-static const uint8_t *tx_or_null(const ProtobufCBinaryData *id)
-{
-    return id->len == WIRE_HASH_BYTES ? id->data : NULL;
-}
-
-/* ---- keys ---- */
-
 static size_t order_key(uint8_t *k, char kind, const char *merchant, const char *order_no)
 {
-    int n = snprintf((char *)k, KEY_BYTES_MAX + 1, "%c/%s/%s", kind, merchant, order_no);
-    return n > 0 && (size_t)n <= KEY_BYTES_MAX ? (size_t)n : 0;
-}
-
-struct order_id {
-    char kind;
-    char merchant[HANSA_ID_LEN_MAX + 1], order_no[HANSA_ID_LEN_MAX + 1];
-};
-
-static bool order_key_parse(const uint8_t *k, size_t n, struct order_id *id)
-{
-    char buf[KEY_BYTES_MAX + 1];
-    if (n < 5 || n > KEY_BYTES_MAX || k[1] != '/')
-        return false;
-    memcpy(buf, k, n);
-    buf[n] = '\0';
-    char *slash = strchr(buf + 2, '/');
-    if (slash == NULL || (size_t)(slash - (buf + 2)) > HANSA_ID_LEN_MAX ||
-        strlen(slash + 1) > HANSA_ID_LEN_MAX)
-        return false;
-    *slash = '\0';
-    id->kind = buf[0];
-    strcpy(id->merchant, buf + 2);
-    strcpy(id->order_no, slash + 1);
-    return true;
+    return risk_pair_key(k, KEY_MAX, kind, merchant, order_no);
 }
 
 /* ---- records as of the block ---- */
-
-static hansa_err order_load(struct risk_ctx *ctx, const char *merchant, const char *order_no,
-                            Hansa__HistoryEntry **h, const Hansa__Order **o)
-{
-    *h = NULL;
-    *o = NULL;
-    hansa_err rv = risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, merchant, order_no, h);
-    if (rv == HANSA_ENOENT)
-        return HANSA_OK;
-    if (rv == HANSA_OK && (*h)->after != NULL &&
-        (*h)->after->kind_case == HANSA__RECORD__KIND_ORDER && (*h)->after->order->document != NULL)
-        *o = (*h)->after->order;
-    return rv;
-}
 
 /* One leg of an order: who recorded it, when, in which transaction. */
 struct leg {
@@ -164,24 +115,18 @@ static hansa_err leg_load(struct risk_ctx *ctx, const Hansa__Order *o, enum leg_
     memset(l, 0, sizeof *l);
     if (!leg_present(o, k))
         return HANSA_OK;
-    hansa_err rv = k == LEG_PAYMENT
-                       ? risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_PAYMENT,
-                                     o->payment->institution, o->payment->pay_transaction_id, &l->h)
-                       : risk_entity(ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_WAYBILL,
-                                     o->waybill->carrier, o->waybill->logistics_no, &l->h);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    const Hansa__Record *rec = l->h->after;
-    if (k == LEG_PAYMENT && rec != NULL && rec->kind_case == HANSA__RECORD__KIND_PAYMENT &&
-        rec->payment->document != NULL) {
-        const Hansa__Payment *p = rec->payment;
+    const Hansa__Payment *p = NULL;
+    const Hansa__Waybill *w = NULL;
+    hansa_err rv = k == LEG_PAYMENT ? risk_payment_load(ctx, o->payment, &l->h, &p)
+                                    : risk_waybill_load(ctx, o->waybill, &l->h, &w);
+    if (rv != HANSA_OK || l->h == NULL)
+        return rv;
+    if (p != NULL) {
         *l = (struct leg){l->h,           p->institution,     p->document->pay_transaction_id,
-                          p->recorded_ms, p->recorded_height, tx_or_null(&p->tx_id)};
-    } else if (k == LEG_WAYBILL && rec != NULL && rec->kind_case == HANSA__RECORD__KIND_WAYBILL &&
-               rec->waybill->document != NULL) {
-        const Hansa__Waybill *w = rec->waybill;
+                          p->recorded_ms, p->recorded_height, risk_tx_or_null(&p->tx_id)};
+    } else if (w != NULL) {
         *l = (struct leg){l->h,          w->carrier,        w->document->logistics_no,
-                          w->created_ms, w->created_height, tx_or_null(&w->tx_id)};
+                          w->created_ms, w->created_height, risk_tx_or_null(&w->tx_id)};
     } else {
         wire_free(l->h);
         l->h = NULL;
@@ -212,9 +157,8 @@ static void add_leg(struct risk_alert *a, enum leg_kind k, const struct leg *l)
 static struct risk_alert *alert_new(struct risk_ctx *ctx, const Hansa__Order *o)
 {
     const Hansa__CreateOrder *d = o->document;
-    char dedup[200];
-    snprintf(dedup, sizeof dedup, "order/%s/%s", d->merchant, d->order_no);
-    struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
+    struct risk_alert *a = risk_alert_for(ctx, "order", d->merchant, d->order_no,
+                                          (Hansa__Severity)risk_param(ctx, P_SEVERITY));
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, d->merchant);
     if (o->created_by != NULL && strcmp(o->created_by, d->merchant) != 0)
         risk_alert_party(a, HANSA__ROLE__ROLE_PLATFORM, o->created_by);
@@ -230,22 +174,19 @@ static hansa_err report_missing(struct risk_ctx *ctx, const Hansa__Order *o, enu
     HANSA_ASSERT(l->h != NULL && l->party != NULL && l->id != NULL);
     const Hansa__CreateOrder *d = o->document;
     uint64_t window_ms = leg_window_ms(ctx, first);
-    uint64_t now_ms = risk_ctx_block(ctx)->time_ms;
-    uint64_t since_ms = now_ms > l->ms ? now_ms - l->ms : 0;
+    uint64_t since_ms = risk_elapsed_ms(risk_ctx_block(ctx)->time_ms, l->ms);
     bool paid = first == LEG_PAYMENT;
-    char v[64], lim[64], ref[160];
+    char lim[64], ref[160];
     snprintf(ref, sizeof ref, "%s/%s", l->party, l->id);
     struct risk_alert *a = alert_new(ctx, o);
     risk_alert_at(a, l->height);
     add_leg(a, first, l);
-    snprintf(v, sizeof v, "%" PRIu64, l->ms);
-    risk_alert_evidence(a, paid ? "payment.recorded_ms" : "waybill.created_ms", "", v, l->tx);
+    risk_evidence_u64(a, paid ? "payment.recorded_ms" : "waybill.created_ms", "", l->ms, l->tx);
     snprintf(lim, sizeof lim, "within %" PRIu64 " ms", window_ms);
     risk_alert_evidence(a, paid ? "order.waybill" : "order.payment", lim, "none", NULL);
     snprintf(lim, sizeof lim, "<= %" PRIu64, window_ms);
-    snprintf(v, sizeof v, "%" PRIu64, since_ms);
-    risk_alert_evidence(a, paid ? "order.ms_since_payment" : "order.ms_since_waybill", lim, v,
-                        NULL);
+    risk_evidence_u64(a, paid ? "order.ms_since_payment" : "order.ms_since_waybill", lim, since_ms,
+                      NULL);
     risk_alert_message(a, "Order %s of %s has %s %s but no %s %" PRIu64 " ms later.", d->order_no,
                        d->merchant, paid ? "payment" : "waybill", ref, paid ? "waybill" : "payment",
                        since_ms);
@@ -253,7 +194,7 @@ static hansa_err report_missing(struct risk_ctx *ctx, const Hansa__Order *o, enu
     hansa_err rv = risk_alert_emit(ctx, a, HANSA__ALERT_KIND__ALERT_KIND_NEW, &emitted);
     if (rv != HANSA_OK || !emitted)
         return rv;
-    uint8_t k[KEY_BYTES_MAX + 1];
+    uint8_t k[KEY_MAX + 1];
     size_t n = order_key(k, 'a', d->merchant, d->order_no);
     uint8_t mark = (uint8_t)leg_char(first);
     return n == 0 ? HANSA_OK : risk_put(ctx, k, n, &mark, 1);
@@ -262,13 +203,14 @@ static hansa_err report_missing(struct risk_ctx *ctx, const Hansa__Order *o, enu
 static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_len, uint64_t due_ms)
 {
     (void)due_ms;
-    struct order_id id;
-    if (!order_key_parse(key, key_len, &id) || (id.kind != 'p' && id.kind != 'w'))
+    char kind, merchant[HANSA_ID_LEN_MAX + 1], order_no[HANSA_ID_LEN_MAX + 1];
+    if (!risk_pair_key_parse(key, key_len, &kind, merchant, order_no) ||
+        (kind != 'p' && kind != 'w'))
         return HANSA_EFORMAT;
-    enum leg_kind first = id.kind == 'p' ? LEG_PAYMENT : LEG_WAYBILL;
+    enum leg_kind first = kind == 'p' ? LEG_PAYMENT : LEG_WAYBILL;
     Hansa__HistoryEntry *oh = NULL;
     const Hansa__Order *o = NULL;
-    hansa_err rv = order_load(ctx, id.merchant, id.order_no, &oh, &o);
+    hansa_err rv = risk_order_load(ctx, merchant, order_no, &oh, &o);
     /* Invariant 2: the case must still apply as of this block. */
     if (rv != HANSA_OK || o == NULL || o->status == HANSA__ORDER_STATUS__ORDER_STATUS_CANCELLED ||
         leg_present(o, leg_other(first))) {
@@ -291,14 +233,12 @@ static hansa_err resolve(struct risk_ctx *ctx, const Hansa__Order *o, const char
                          const char *observed, const uint8_t *tx, const char *why)
 {
     const Hansa__CreateOrder *d = o->document;
-    uint8_t k[KEY_BYTES_MAX + 1], *mark = NULL;
-    size_t n = order_key(k, 'a', d->merchant, d->order_no), len = 0;
-    if (n == 0)
-        return HANSA_OK;
-    hansa_err rv = risk_get(ctx, k, n, &mark, &len);
-    if (rv != HANSA_OK)
-        return rv == HANSA_ENOENT ? HANSA_OK : rv;
-    free(mark);
+    uint8_t k[KEY_MAX + 1];
+    size_t n = order_key(k, 'a', d->merchant, d->order_no);
+    bool opened = false;
+    hansa_err rv = n > 0 ? risk_exists(ctx, k, n, &opened) : HANSA_OK;
+    if (rv != HANSA_OK || !opened)
+        return rv;
     struct leg legs[2];
     rv = leg_load(ctx, o, LEG_PAYMENT, &legs[0]);
     if (rv == HANSA_OK)
@@ -324,13 +264,13 @@ static hansa_err on_leg(struct risk_ctx *ctx, const Hansa__OrderRef *ref, enum l
     HANSA_ASSERT(ref != NULL && h != NULL && leg_id != NULL);
     Hansa__HistoryEntry *oh = NULL;
     const Hansa__Order *o = NULL;
-    hansa_err rv = order_load(ctx, ref->merchant, ref->order_no, &oh, &o);
+    hansa_err rv = risk_order_load(ctx, ref->merchant, ref->order_no, &oh, &o);
     if (rv != HANSA_OK || o == NULL) {
         wire_free(oh);
         return rv;
     }
     const Hansa__CreateOrder *d = o->document;
-    uint8_t k[KEY_BYTES_MAX + 1];
+    uint8_t k[KEY_MAX + 1];
     enum leg_kind other = leg_other(kind);
     if (!leg_present(o, other)) {
         size_t n = order_key(k, leg_char(kind), d->merchant, d->order_no);
@@ -347,7 +287,7 @@ static hansa_err on_leg(struct risk_ctx *ctx, const Hansa__OrderRef *ref, enum l
     leg_free(&ol);
     if (rv == HANSA_OK)
         rv = resolve(ctx, o, kind == LEG_PAYMENT ? "order.payment" : "order.waybill", leg_id,
-                     tx_or_null(&h->tx_id),
+                     risk_tx_or_null(&h->tx_id),
                      kind == LEG_PAYMENT ? "now has its payment" : "now has its waybill");
     wire_free(oh);
     return rv;
@@ -355,9 +295,10 @@ static hansa_err on_leg(struct risk_ctx *ctx, const Hansa__OrderRef *ref, enum l
 
 static hansa_err on_entry(struct risk_ctx *ctx, const Hansa__HistoryEntry *h)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
     const Hansa__Record *rec = h->after;
     char id[2 * HANSA_ID_LEN_MAX + 2];
+    if (rec == NULL)
+        return HANSA_OK;
     if (rec->kind_case == HANSA__RECORD__KIND_PAYMENT) {
         const Hansa__Payment *p = rec->payment;
         if (p->document == NULL || p->document->order == NULL)
@@ -368,33 +309,22 @@ static hansa_err on_entry(struct risk_ctx *ctx, const Hansa__HistoryEntry *h)
     if (rec->kind_case == HANSA__RECORD__KIND_WAYBILL) {
         const Hansa__Waybill *w = rec->waybill;
         /* Only the creation: the entry of the transaction that made it. */
-        if (w->document == NULL || w->document->order == NULL || h->tx_id.len != WIRE_HASH_BYTES ||
-            w->tx_id.len != h->tx_id.len || memcmp(w->tx_id.data, h->tx_id.data, h->tx_id.len) != 0)
+        if (w->document == NULL || w->document->order == NULL ||
+            !risk_same_tx(&w->tx_id, &h->tx_id))
             return HANSA_OK;
         snprintf(id, sizeof id, "%s/%s", w->carrier, w->document->logistics_no);
         return on_leg(ctx, w->document->order, LEG_WAYBILL, h, id);
     }
     if (rec->kind_case == HANSA__RECORD__KIND_ORDER && rec->order->document != NULL &&
-        rec->order->status == HANSA__ORDER_STATUS__ORDER_STATUS_CANCELLED &&
-        h->tx_index < b->n_txs &&
-        risk_tx_action(ctx, h->tx_index) == HANSA__TX_BODY__ACTION_CANCEL_ORDER)
-        return resolve(ctx, rec->order, "order.status", "CANCELLED", tx_or_null(&h->tx_id),
+        risk_entry_cancels_order(ctx, h, rec->order))
+        return resolve(ctx, rec->order, "order.status", "CANCELLED", risk_tx_or_null(&h->tx_id),
                        "was cancelled");
     return HANSA_OK;
 }
 
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->after == NULL)
-            continue;
-        hansa_err rv = on_entry(ctx, h);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_entry(ctx, on_entry);
 }
 
 const struct risk_rule risk_rule_three_doc_missing = {

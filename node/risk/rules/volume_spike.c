@@ -46,8 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "hansa/assert.h"
-#include "rule.h"
 
 enum {
     P_RECENT_WINDOW,
@@ -59,7 +59,6 @@ enum {
     P_COUNT
 };
 
-#define DAY_MS INT64_C(86400000)
 /* Pairs kept per series: 91 with the defaults; a ruleset with tiny buckets
  * keeps only this many latest (non-empty) ones. */
 #define VOLUME_BUCKETS_MAX 4096u
@@ -68,33 +67,20 @@ enum {
 #define SERIES_KEY_BYTES   (2 + HANSA_ID_LEN_MAX + 3)
 
 static const struct risk_param_spec params[P_COUNT] = {
-    [P_RECENT_WINDOW] = {"recent_window", RISK_P_DURATION, 7 * DAY_MS, 1000, 365 * DAY_MS,
+    [P_RECENT_WINDOW] = {"recent_window", RISK_P_DURATION, 7 * RISK_DAY_MS, 1000, 365 * RISK_DAY_MS,
                          "the recent window whose order value is compared"},
-    [P_BASELINE_WINDOW] = {"baseline_window", RISK_P_DURATION, 84 * DAY_MS, 1000, 3650 * DAY_MS,
+    [P_BASELINE_WINDOW] = {"baseline_window", RISK_P_DURATION, 84 * RISK_DAY_MS, 1000,
+                           3650 * RISK_DAY_MS,
                            "the window before it whose average per recent window is the baseline"},
     [P_SPIKE_BPS] = {"spike_bps", RISK_P_INT, 50000, 1, 100000000,
                      "a spike is recent value above this many bps of the baseline average"},
-    [P_MIN_HISTORY] = {"min_history", RISK_P_DURATION, 28 * DAY_MS, 0, 3650 * DAY_MS,
+    [P_MIN_HISTORY] = {"min_history", RISK_P_DURATION, 28 * RISK_DAY_MS, 0, 3650 * RISK_DAY_MS,
                        "the merchant's first order in the currency must be at least this old"},
-    [P_BUCKET] = {"bucket", RISK_P_DURATION, DAY_MS, 1000, 7 * DAY_MS,
+    [P_BUCKET] = {"bucket", RISK_P_DURATION, RISK_DAY_MS, 1000, 7 * RISK_DAY_MS,
                   "time bucket of the windows (aligned to UTC+8)"},
     [P_SEVERITY] = {"severity", RISK_P_SEVERITY, HANSA__SEVERITY__SEVERITY_MEDIUM, 0, 0,
                     "severity of a spike"},
 };
-
-static void be64_put(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t be64_get(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 /* kind <u8 len><merchant><currency>; 0 if the ids do not fit. */
 static size_t series_key(uint8_t *k, char kind, const char *merchant, const char *currency)
@@ -103,10 +89,9 @@ static size_t series_key(uint8_t *k, char kind, const char *merchant, const char
     if (ml > HANSA_ID_LEN_MAX || strlen(currency) != 3)
         return 0;
     k[0] = (uint8_t)kind;
-    k[1] = (uint8_t)ml;
-    memcpy(k + 2, merchant, ml);
-    memcpy(k + 2 + ml, currency, 3);
-    return 5 + ml;
+    size_t n = 1 + risk_key_put_id(k + 1, merchant);
+    memcpy(k + n, currency, 3);
+    return n + 3;
 }
 
 struct series {
@@ -146,11 +131,11 @@ static hansa_err series_load(struct risk_ctx *ctx, struct series *s, uint64_t ol
     }
     s->n = 0;
     for (size_t i = 0; i < have; i++) {
-        uint64_t bk = be64_get(val + i * PAIR_BYTES);
+        uint64_t bk = risk_be64_get(val + i * PAIR_BYTES);
         if (bk < oldest)
             continue;
         s->bucket[s->n] = bk;
-        s->value_minor[s->n++] = (int64_t)be64_get(val + i * PAIR_BYTES + 8);
+        s->value_minor[s->n++] = (int64_t)risk_be64_get(val + i * PAIR_BYTES + 8);
     }
     free(val);
     return HANSA_OK;
@@ -166,8 +151,8 @@ static hansa_err series_store(struct risk_ctx *ctx, const struct series *s)
     for (size_t i = first; i < s->n; i++) {
         if (s->value_minor[i] <= 0)
             continue;
-        be64_put(val + n * PAIR_BYTES, s->bucket[i]);
-        be64_put(val + n * PAIR_BYTES + 8, (uint64_t)s->value_minor[i]);
+        risk_be64_put(val + n * PAIR_BYTES, s->bucket[i]);
+        risk_be64_put(val + n * PAIR_BYTES + 8, (uint64_t)s->value_minor[i]);
         n++;
     }
     hansa_err rv = risk_put(ctx, s->key, s->key_len, n > 0 ? val : NULL, n * PAIR_BYTES);
@@ -247,16 +232,15 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h, cons
     risk_iso_week(o->created_ms, week);
     snprintf(dedup, sizeof dedup, "merchant/%s/week/%s", d->merchant, week);
     snprintf(cur, sizeof cur, " %s", d->currency);
-    const uint8_t *tx = h->tx_id.len == WIRE_HASH_BYTES ? h->tx_id.data : NULL;
+    const uint8_t *tx = risk_tx_or_null(&h->tx_id);
 
     struct risk_alert *a = risk_alert_new(ctx, dedup, (Hansa__Severity)risk_param(ctx, P_SEVERITY));
-    if (tx != NULL)
-        risk_alert_tx(a, tx);
+    risk_alert_tx(a, tx);
     risk_alert_party(a, HANSA__ROLE__ROLE_MERCHANT, d->merchant);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY, "", d->merchant);
     risk_alert_subject(a, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, d->merchant, d->order_no);
     /* recent > X <=> recent > floor(X) for an integer recent. */
-    __int128 limit = (__int128)spike_bps * baseline * (__int128)w->r / ((__int128)w->b * 10000);
+    __int128 limit = (__int128)spike_bps * baseline * (__int128)w->r / ((__int128)w->b * RISK_BPS);
     __int128 average = baseline * (__int128)w->r / (__int128)w->b;
     char lim[48];
     fmt_i128(lim, sizeof lim, limit, "");
@@ -284,21 +268,17 @@ static hansa_err report(struct risk_ctx *ctx, const Hansa__HistoryEntry *h, cons
 static hansa_err first_order(struct risk_ctx *ctx, const Hansa__CreateOrder *d, uint64_t now_ms,
                              uint64_t *first_ms)
 {
-    uint8_t key[SERIES_KEY_BYTES], *val = NULL;
-    size_t kl = series_key(key, 'f', d->merchant, d->currency), len = 0;
+    uint8_t key[SERIES_KEY_BYTES], v[8];
+    size_t kl = series_key(key, 'f', d->merchant, d->currency);
     HANSA_ASSERT(kl > 0);
-    hansa_err rv = risk_get(ctx, key, kl, &val, &len);
-    if (rv == HANSA_OK) {
-        rv = len == 8 ? HANSA_OK : HANSA_EFORMAT;
-        if (rv == HANSA_OK)
-            *first_ms = be64_get(val);
-        free(val);
+    bool have = false;
+    hansa_err rv = risk_get_exact(ctx, key, kl, v, sizeof v, &have);
+    if (rv != HANSA_OK || have) {
+        if (have)
+            *first_ms = risk_be64_get(v);
         return rv;
     }
-    if (rv != HANSA_ENOENT)
-        return rv;
-    uint8_t v[8];
-    be64_put(v, now_ms);
+    risk_be64_put(v, now_ms);
     *first_ms = now_ms;
     return risk_put(ctx, key, kl, v, sizeof v);
 }
@@ -324,7 +304,7 @@ static hansa_err on_created(struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
     if (rv == HANSA_OK && o->created_ms >= first_ms && o->created_ms - first_ms >= min_history_ms) {
         __int128 recent = series_sum(&s, w.now >= w.r ? w.now - w.r + 1 : 0, w.now);
         __int128 baseline = w.now >= w.r ? series_sum(&s, oldest_bucket(&w), w.now - w.r) : 0;
-        if (recent * (__int128)w.b * 10000 >
+        if (recent * (__int128)w.b * RISK_BPS >
             (__int128)risk_param(ctx, P_SPIKE_BPS) * baseline * (__int128)w.r)
             rv = report(ctx, h, o, recent, baseline, &w, first_ms);
     }
@@ -353,38 +333,9 @@ static hansa_err on_cancelled(struct risk_ctx *ctx, const Hansa__Order *o)
     return rv;
 }
 
-static bool is_creation(const Hansa__HistoryEntry *h, const Hansa__Order *o)
-{
-    return h->tx_id.len == WIRE_HASH_BYTES && o->created_tx_id.len == WIRE_HASH_BYTES &&
-           memcmp(h->tx_id.data, o->created_tx_id.data, WIRE_HASH_BYTES) == 0;
-}
-
-static bool is_cancellation(const struct risk_ctx *ctx, const Hansa__HistoryEntry *h,
-                            const Hansa__Order *o)
-{
-    const struct risk_block *b = risk_ctx_block(ctx);
-    return o->status == HANSA__ORDER_STATUS__ORDER_STATUS_CANCELLED && h->tx_index < b->n_txs &&
-           risk_tx_action(ctx, h->tx_index) == HANSA__TX_BODY__ACTION_CANCEL_ORDER;
-}
-
 static hansa_err on_block(struct risk_ctx *ctx)
 {
-    const struct risk_block *b = risk_ctx_block(ctx);
-    for (size_t i = 0; i < b->n_history; i++) {
-        const Hansa__HistoryEntry *h = b->history[i];
-        if (h->after == NULL || h->after->kind_case != HANSA__RECORD__KIND_ORDER ||
-            h->after->order->document == NULL)
-            continue;
-        const Hansa__Order *o = h->after->order;
-        hansa_err rv = HANSA_OK;
-        if (is_creation(h, o))
-            rv = on_created(ctx, h, o);
-        else if (is_cancellation(ctx, h, o))
-            rv = on_cancelled(ctx, o);
-        if (rv != HANSA_OK)
-            return rv;
-    }
-    return HANSA_OK;
+    return risk_each_order_change(ctx, on_created, on_cancelled);
 }
 
 const struct risk_rule risk_rule_volume_spike = {
