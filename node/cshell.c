@@ -258,8 +258,11 @@ static const struct chain_block *held_block(struct cshell *s, const uint8_t hash
 /* Give back the pooled transactions of an own block that was not decided. */
 static void untake(struct cshell *s, struct known_block *k)
 {
-    if (k->n_taken == 0)
+    if (k->n_taken == 0) {
+        free(k->taken);
+        k->taken = NULL;
         return;
+    }
     mempool_forget(s->d.mempool, k->taken, k->n_taken);
     for (size_t i = 0; i < k->n_taken; i++)
         if (mempool_add(s->d.mempool, k->taken[i]) != HANSA_OK)
@@ -550,6 +553,10 @@ static hansa_err build_value(struct cshell *s)
         return rv;
     }
     kb->valid = true;
+    if (k == 0) { /* an empty block holds no pooled transactions */
+        free(txs);
+        txs = NULL;
+    }
     kb->taken = txs;
     kb->n_taken = k;
     s->value_wanted = false;
