@@ -3,6 +3,7 @@
 #
 #   make test            every test tier (unit, sim, cluster) through CTest
 #   make demo            a local multi-validator network and a trade scenario
+#   make demo-stop       stop the demo's nodes (SIGTERM, waits for each)
 #   make build           configure and build into build/ (binaries in build/bin/)
 #   make test-sanitize   the unit tier built with address + undefined sanitizers
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS (default 60) each
@@ -16,12 +17,12 @@ FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build test unit test-sanitize fuzz demo format format-check clean help
+.PHONY: all deps build test unit test-sanitize fuzz demo format format-check clean help demo-stop
 
 all: build
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -49,10 +50,14 @@ fuzz:
 	cmake --build $(BUILD_FUZZ) --parallel $(JOBS) --target fuzz_tx fuzz_decode fuzz_request
 	@scripts/run-fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
-demo:
-	@echo "make demo: the demo network is not built yet (it arrives with the SDK" >&2
-	@echo "issue). Nothing was started; see README for running a node by hand." >&2
-	@exit 1
+# Four validators in ./demo-net (HANSA_DEMO_DIR), started in the background,
+# and a trade told step by step; make demo-stop stops them (scripts/demo.sh).
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+.PHONY: demo-stop
+demo-stop:
+	@scripts/demo-stop.sh
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
