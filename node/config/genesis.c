@@ -311,7 +311,7 @@ static bool country_valid(const char *c)
 static hansa_err parse_party_strings(const struct walk *w, const char *where, json_t *obj,
                                      Hansa__Party *p)
 {
-    const char *id, *name, *country;
+    const char *id = NULL, *name = NULL, *country = NULL;
     hansa_err rv;
     if ((rv = get_string(w, where, obj, "id", &id)) != HANSA_OK)
         return rv;
@@ -527,7 +527,7 @@ static hansa_err parse_header(const struct walk *w, json_t *root, struct genesis
     if (!json_is_object(root))
         return fail(w, "the document must be a JSON object");
     hansa_err rv = check_fields(w, "top level", root, fields);
-    const char *chain_id;
+    const char *chain_id = NULL;
     if (rv == HANSA_OK)
         rv = get_string(w, "top level", root, "chain_id", &chain_id);
     if (rv != HANSA_OK)

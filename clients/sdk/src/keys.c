@@ -17,8 +17,11 @@ hansa_code sdk_key_load(const char *path, struct wire_keypair *kp, char party[HA
     hansa_err rv = wire_keyfile_load(path, kp, party, HANSA_ID_LEN_MAX + 1, why, sizeof why);
     if (rv != HANSA_OK) {
         wire_keypair_wipe(kp);
+        /* wire's sentence names the file already. */
+        if (why[0] != '\0')
+            return sdk_fail(err, rv == HANSA_ENOMEM ? HANSA_CODE_NOMEM : HANSA_CODE_KEY, "%s", why);
         return sdk_fail(err, rv == HANSA_ENOMEM ? HANSA_CODE_NOMEM : HANSA_CODE_KEY,
-                        "key file %s: %s", path, why[0] ? why : hansa_strerror(rv));
+                        "key file %s: %s", path, hansa_strerror(rv));
     }
     return HANSA_CODE_OK;
 }
