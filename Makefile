@@ -7,6 +7,7 @@
 #   make build           configure and build into build/ (binaries in build/bin/)
 #   make test-sanitize   the unit tier built with address + undefined sanitizers
 #   make fuzz            libFuzzer targets, FUZZ_SECONDS (default 60) each
+#   make bench           hansa-bench (4 TLS validators) and the etcd peer; BENCHMARKS.md
 #   make format          clang-format every C file in place
 #   make clean           remove build directories
 
@@ -17,7 +18,7 @@ FUZZ_SECONDS ?= 60
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build test unit test-sanitize fuzz demo format format-check clean help demo-stop
+.PHONY: all deps build test unit test-sanitize fuzz demo format format-check clean help bench
 
 all: build
 
@@ -58,6 +59,18 @@ demo: build
 .PHONY: demo-stop
 demo-stop:
 	@scripts/demo-stop.sh
+
+# Throughput and latency against the Ed25519 bound and a 3-member etcd
+# (BENCHMARKS.md): a run at full speed, one at half that rate, then etcd with
+# as many records of the same size at the same concurrency. BENCH_ARGS go to
+# hansa-bench (e.g. --seconds 20).
+BUILD_BENCH ?= build-bench
+BENCH_ARGS  ?=
+BENCH_CLIENTS ?= 32
+bench: deps
+	cmake -S . -B $(BUILD_BENCH) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+	cmake --build $(BUILD_BENCH) --parallel $(JOBS) --target hansad hansa-bench
+	@clients/bench/make-bench.sh $(BUILD_BENCH) $(BENCH_CLIENTS) $(BENCH_ARGS)
 
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i

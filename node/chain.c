@@ -1,9 +1,11 @@
 /* See chain.h. */
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chain.h"
 #include "hansa/assert.h"
@@ -452,14 +454,91 @@ static int id_cmp(const void *a, const void *b)
     return memcmp(a, b, WIRE_HASH_BYTES);
 }
 
+/*
+ * Signatures of a proposed block, checked before the sequential checks.
+ *
+ * The transactions this node has not admitted itself (not in its mempool:
+ * the tx id covers the signature, so a pooled id means these exact bytes
+ * were verified) are verified here, spread over up to CHAIN_VERIFY_THREADS_MAX
+ * threads, the caller's included; the others count as verified. Each
+ * result is wire_tx_verify's, which depends on the transaction alone, so
+ * chain_validate reaches the same verdict, with the same reason, as it would
+ * verifying one by one in its loop. If a helper thread cannot start, the
+ * caller does its share.
+ */
+struct sig_batch {
+    const struct wire_tx *txs;
+    const uint32_t *todo; /* indices into txs to verify */
+    size_t n_todo;
+    bool *bad; /* bad[i]: transaction i fails verification */
+    atomic_size_t next;
+};
+
+static void *sig_batch_work(void *arg)
+{
+    struct sig_batch *sb = arg;
+    for (;;) {
+        size_t from = atomic_fetch_add(&sb->next, CHAIN_VERIFY_CHUNK);
+        if (from >= sb->n_todo)
+            return NULL;
+        size_t to = from + CHAIN_VERIFY_CHUNK < sb->n_todo ? from + CHAIN_VERIFY_CHUNK : sb->n_todo;
+        for (size_t k = from; k < to; k++) {
+            uint32_t i = sb->todo[k];
+            sb->bad[i] = wire_tx_verify(&sb->txs[i]) != HANSA_OK;
+        }
+    }
+}
+
+static size_t sig_helpers(size_t n_todo)
+{
+    if (n_todo < CHAIN_VERIFY_PARALLEL_MIN)
+        return 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t threads = cores < 1 ? 1 : (size_t)cores;
+    if (threads > CHAIN_VERIFY_THREADS_MAX)
+        threads = CHAIN_VERIFY_THREADS_MAX;
+    return threads - 1;
+}
+
+/* bad[i] for every transaction of b (false for those in mp). */
+static hansa_err verify_signatures(const struct chain_block *b, struct mempool *mp, bool *bad)
+{
+    uint32_t *todo = malloc((b->n_txs ? b->n_txs : 1) * sizeof *todo);
+    if (todo == NULL)
+        return HANSA_ENOMEM;
+    struct sig_batch sb = {.txs = b->txs, .todo = todo, .bad = bad};
+    atomic_init(&sb.next, 0);
+    for (size_t i = 0; i < b->n_txs; i++) {
+        bad[i] = false;
+        if (!mempool_contains(mp, b->txs[i].id))
+            todo[sb.n_todo++] = (uint32_t)i;
+    }
+    pthread_t helpers[CHAIN_VERIFY_THREADS_MAX];
+    size_t n_helpers = 0, want = sig_helpers(sb.n_todo);
+    while (n_helpers < want && pthread_create(&helpers[n_helpers], NULL, sig_batch_work, &sb) == 0)
+        n_helpers++;
+    sig_batch_work(&sb);
+    for (size_t k = 0; k < n_helpers; k++)
+        pthread_join(helpers[k], NULL);
+    HANSA_ASSERT(atomic_load(&sb.next) >= sb.n_todo);
+    log_debug("BLOCK-VERIFY-SIGS", "verified %zu of %zu signatures on %zu threads", sb.n_todo,
+              b->n_txs, n_helpers + 1);
+    free(todo);
+    return HANSA_OK;
+}
+
 bool chain_validate(struct chain *c, const struct chain_block *b, const char *proposer,
                     uint64_t now_ms, struct mempool *mp, char *why, size_t why_len)
 {
     if (!header_valid(c, b, proposer, now_ms, why, why_len))
         return false;
     uint8_t *ids = malloc((b->n_txs ? b->n_txs : 1) * WIRE_HASH_BYTES);
-    if (ids == NULL)
+    bool *bad_sig = malloc((b->n_txs ? b->n_txs : 1) * sizeof *bad_sig);
+    if (ids == NULL || bad_sig == NULL || verify_signatures(b, mp, bad_sig) != HANSA_OK) {
+        free(ids);
+        free(bad_sig);
         return invalid(why, why_len, "out of memory checking the block");
+    }
     struct ledger_state st = store_ledger_state(c->store);
     bool ok = true;
     for (size_t i = 0; ok && i < b->n_txs; i++) {
@@ -476,7 +555,7 @@ bool chain_validate(struct chain *c, const struct chain_block *b, const char *pr
         else if (ledger_admit_signer(&st, tx, reason, sizeof reason) !=
                  HANSA__RESULT_CODE__RESULT_OK)
             ok = invalid(why, why_len, "transaction %zu: %s", i, reason);
-        else if (!mempool_contains(mp, tx->id) && wire_tx_verify(tx) != HANSA_OK)
+        else if (bad_sig[i])
             ok = invalid(why, why_len, "transaction %zu has a bad signature", i);
     }
     if (ok && b->n_txs > 1) {
@@ -487,6 +566,7 @@ bool chain_validate(struct chain *c, const struct chain_block *b, const char *pr
                 ok = invalid(why, why_len, "a transaction appears twice");
     }
     free(ids);
+    free(bad_sig);
     return ok;
 }
 

@@ -16,12 +16,14 @@
  *   - every transaction opens (canonical, this chain), is signed by a key
  *     registered to its signer, lies within the replay window of the block
  *     time, is not committed yet, and appears once. Signatures of
- *     transactions already in this node's mempool are not verified again.
+ *     transactions already in this node's mempool are not verified again;
+ *     the others are verified in parallel before the sequential checks.
  * Rules that depend on state beyond that (roles revoked, documents) are the
  * ledger's: such a transaction stays in the block with its rejection code.
  *
  * Threads: everything here runs on the event loop, except chain_tip, which
- * API workers call for status.
+ * API workers call for status, and the helper threads chain_validate starts
+ * and joins to verify signatures.
  */
 #ifndef HANSA_NODE_CHAIN_H
 #define HANSA_NODE_CHAIN_H
@@ -41,6 +43,13 @@
 /* Evidence pieces in one block: equivocation is rare; a handful per block
  * commits a burst within a few heights and bounds the work of checking. */
 #define CHAIN_EVIDENCE_MAX 8u
+/* chain_validate verifies the signatures of transactions it has not seen
+ * on up to this many threads (one per core, the caller's included), when
+ * there are at least CHAIN_VERIFY_PARALLEL_MIN of them (fewer are not worth
+ * starting a thread), taking CHAIN_VERIFY_CHUNK at a time. */
+#define CHAIN_VERIFY_THREADS_MAX  8u
+#define CHAIN_VERIFY_PARALLEL_MIN 64u
+#define CHAIN_VERIFY_CHUNK        32u
 
 struct chain_validator {
     char id[HANSA_ID_LEN_MAX + 1];

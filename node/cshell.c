@@ -29,8 +29,13 @@
 #define CSHELL_SEEN_MAX 512u
 /* Equivocation evidence waiting for a block. */
 #define CSHELL_EVIDENCE_MAX (2 * CHAIN_EVIDENCE_MAX)
-/* Transactions admitted by the API waiting to be gossiped. */
-#define CSHELL_OUTBOX_MAX 4096u
+/* Transactions admitted by the API waiting to be gossiped, by count and by
+ * bytes. While the loop commits a large block (a second or more under load)
+ * the API keeps admitting; a transaction dropped here is never gossiped, so
+ * every peer verifies its signature again when it arrives in a proposal
+ * (BENCHMARKS.md). Sized for a few seconds of full load. */
+#define CSHELL_OUTBOX_MAX       32768u
+#define CSHELL_OUTBOX_BYTES_MAX (32u * 1024u * 1024u)
 /* One gossip message carries at most this many transactions. */
 #define CSHELL_BATCH_TXS_MAX 256u
 /* How often the loop wakes at least (receipt waits, gossip, timers). */
@@ -96,6 +101,7 @@ struct cshell {
     pthread_mutex_t out_mu;
     struct outbox_tx outbox[CSHELL_OUTBOX_MAX];
     size_t n_outbox;
+    size_t outbox_bytes;
     uint64_t outbox_dropped;
 
     hansa_err fatal; /* a storage failure: the loop stops */
@@ -1134,8 +1140,8 @@ static uint64_t next_due(const struct cshell *s, uint64_t now)
     return wait;
 }
 
-/* Gossip what the API admitted since the last call. */
-static void flush_outbox(struct cshell *s)
+/* Gossip one batch of what the API admitted; false when there was none. */
+static bool flush_batch(struct cshell *s)
 {
     struct outbox_tx batch[CSHELL_BATCH_TXS_MAX];
     pthread_mutex_lock(&s->out_mu);
@@ -1143,9 +1149,11 @@ static void flush_outbox(struct cshell *s)
     memcpy(batch, s->outbox, n * sizeof batch[0]);
     memmove(s->outbox, s->outbox + n, (s->n_outbox - n) * sizeof s->outbox[0]);
     s->n_outbox -= n;
+    for (size_t i = 0; i < n; i++)
+        s->outbox_bytes -= batch[i].len;
     pthread_mutex_unlock(&s->out_mu);
     if (n == 0)
-        return;
+        return false;
     if (s->d.peers != NULL) {
         ProtobufCBinaryData txs[CSHELL_BATCH_TXS_MAX];
         for (size_t i = 0; i < n; i++)
@@ -1160,6 +1168,15 @@ static void flush_outbox(struct cshell *s)
     }
     for (size_t i = 0; i < n; i++)
         free(batch[i].bytes);
+    return true;
+}
+
+/* Gossip everything the API admitted since the last call, in batches: what
+ * piles up while a block commits goes out before the next proposal does. */
+static void flush_outbox(struct cshell *s)
+{
+    while (flush_batch(s))
+        ;
 }
 
 void cshell_admitted(void *arg, const uint8_t *tx, size_t len)
@@ -1167,9 +1184,11 @@ void cshell_admitted(void *arg, const uint8_t *tx, size_t len)
     struct cshell *s = arg;
     uint8_t *copy = malloc(len ? len : 1);
     pthread_mutex_lock(&s->out_mu);
-    if (copy != NULL && s->n_outbox < CSHELL_OUTBOX_MAX) {
+    if (copy != NULL && s->n_outbox < CSHELL_OUTBOX_MAX &&
+        s->outbox_bytes + len <= CSHELL_OUTBOX_BYTES_MAX) {
         memcpy(copy, tx, len);
         s->outbox[s->n_outbox++] = (struct outbox_tx){copy, len};
+        s->outbox_bytes += len;
         copy = NULL;
     } else {
         s->outbox_dropped++;

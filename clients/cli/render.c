@@ -270,9 +270,13 @@ static const char *orders_text(Hansa__OrderRef *const *refs, size_t n)
     char *b = rot();
     size_t o = 0;
     b[0] = '\0';
-    for (size_t i = 0; i < n && o < 192; i++)
-        o += (size_t)snprintf(b + o, 192 - o, "%s%s", i ? ", " : "",
-                              ref(refs[i]->merchant, refs[i]->order_no));
+    for (size_t i = 0; i < n && o < 192; i++) {
+        /* ref() returns another of the rotating buffers: copy it out first
+         * so the compiler need not assume the two overlap. */
+        char one[192];
+        snprintf(one, sizeof one, "%s", ref(refs[i]->merchant, refs[i]->order_no));
+        o += (size_t)snprintf(b + o, 192 - o, "%s%s", i ? ", " : "", one);
+    }
     return n > 0 ? b : "-";
 }
 

@@ -37,6 +37,7 @@
  *      "order/<merchant>/<order_no>/line/<line_no>".
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,52 @@ static hansa_err group_load(struct risk_ctx *ctx, struct group *g, uint64_t cuto
     return HANSA_OK;
 }
 
+/* The k-th smallest of p[0..n) (0-based; p is reordered): quickselect with
+ * a median-of-three pivot and Wirth's partition, linear on average. The
+ * value at a rank does not depend on how it is found, so this equals
+ * sorting and indexing. After 2 log2(n) + 2 rounds without narrowing to k
+ * (inputs built against the pivot rule) it sorts what is left, so the
+ * worst case stays n log n. */
+static int64_t select_kth(int64_t *p, size_t n, size_t k)
+{
+    HANSA_ASSERT(k < n);
+    ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+    unsigned rounds = 2;
+    for (size_t m = n; m > 1; m >>= 1)
+        rounds += 2;
+    while (lo < hi) {
+        if (rounds-- == 0) {
+            qsort(p + lo, (size_t)(hi - lo + 1), sizeof *p, cmp_i64);
+            break;
+        }
+        int64_t a = p[lo], b = p[lo + (hi - lo) / 2], c = p[hi];
+        int64_t pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        ptrdiff_t i = lo, j = hi;
+        /* The pivot is in [lo, hi], so the first round swaps and each scan
+         * stops at the other's last swapped element at the latest. */
+        while (i <= j) {
+            while (p[i] < pivot)
+                i++;
+            while (p[j] > pivot)
+                j--;
+            if (i <= j) {
+                int64_t t = p[i];
+                p[i++] = p[j];
+                p[j--] = t;
+            }
+        }
+        /* Now p[lo..j] <= pivot, p[i..hi] >= pivot, and between them
+         * every element equals the pivot. */
+        if (kk <= j)
+            hi = j;
+        else if (kk >= i)
+            lo = i;
+        else
+            break;
+    }
+    return p[k];
+}
+
 /* Lower-middle median of the window's prices, if there are min_lines. */
 static hansa_err group_median(struct group *g, size_t min_lines)
 {
@@ -176,8 +223,7 @@ static hansa_err group_median(struct group *g, size_t min_lines)
         return HANSA_ENOMEM;
     for (size_t i = 0; i < g->n; i++)
         p[i] = (int64_t)risk_be64_get(g->entries + i * ENTRY_BYTES + 8);
-    qsort(p, g->n, sizeof *p, cmp_i64);
-    g->median_minor = p[(g->n - 1) / 2];
+    g->median_minor = select_kth(p, g->n, (g->n - 1) / 2);
     g->has_median = true;
     free(p);
     return HANSA_OK;

@@ -1,0 +1,594 @@
+/*
+ * One measured run. Threads:
+ *   submitters  C of them, submitter i on node i mod N (one req0 socket per
+ *               node over tls+tcp, one context per submitter); each takes
+ *               the next ready transaction (a step whose prerequisites are
+ *               committed, else the order of a new chain), paces itself
+ *               when a rate is set, sends it and reads the admission answer;
+ *               BUSY and transport errors put it back in the queue
+ *   subscribers one sub0 socket per node on block/ and tx/; the first
+ *               receipt of a transaction marks it committed and releases its
+ *               dependents; each height's block event is kept once
+ *   the caller  prints progress, closes the windows, computes the result
+ *
+ * Windows: warm-up [t0, t0 + warmup), steady [t0 + warmup, t0 + warmup +
+ * seconds). Committed tx/s = Σ tx_count of blocks first seen (on any node)
+ * in the steady window ÷ seconds. Latency = receipt seen − request sent, over
+ * transactions sent in the steady window (receipts may arrive after it).
+ * In-flight (sent, not yet committed) is capped so a closed loop at full
+ * speed does not just fill the mempools.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "bench.h"
+
+#define RECV_TIMEOUT_MS 200
+#define REQ_TIMEOUT_MS  15000
+#define DRAIN_MS        8000
+
+uint64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- transport ---- */
+
+static int dial(nng_socket s, const char *url, const char *ca, const char *server_name,
+                size_t recv_max)
+{
+    nng_dialer d;
+    int rv = nng_dialer_create(&d, s, url);
+    if (rv == 0)
+        nng_dialer_set_size(d, NNG_OPT_RECVMAXSZ, recv_max);
+    if (rv == 0 && strncmp(url, "tls+", 4) == 0) {
+        nng_tls_config *tls = NULL;
+        rv = nng_tls_config_alloc(&tls, NNG_TLS_MODE_CLIENT);
+        if (rv == 0)
+            rv = nng_tls_config_ca_file(tls, ca);
+        if (rv == 0)
+            rv = nng_tls_config_server_name(tls, server_name);
+        if (rv == 0)
+            rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls);
+        if (tls)
+            nng_tls_config_free(tls);
+    }
+    if (rv == 0)
+        rv = nng_dialer_start(d, 0);
+    return rv;
+}
+
+static int sub_open(nng_socket *s, const struct bench_net *net, int i, const char *topic)
+{
+    int rv = nng_sub0_open(s);
+    if (rv != 0)
+        return rv;
+    nng_socket_set_int(*s, NNG_OPT_RECVBUF, 8192);
+    nng_socket_set_ms(*s, NNG_OPT_RECVTIMEO, RECV_TIMEOUT_MS);
+    nng_socket_set(*s, NNG_OPT_SUB_SUBSCRIBE, topic, strlen(topic));
+    rv = dial(*s, net->node[i].events, net->ca_path, net->node[i].id, 1 << 20);
+    if (rv != 0)
+        nng_close(*s);
+    return rv;
+}
+
+/* Send req, receive and decode the answer (NULL on transport failure). */
+static Hansa__Response *call(nng_ctx ctx, nng_aio *aio, const uint8_t *req, size_t len)
+{
+    nng_msg *m = NULL;
+    if (nng_msg_alloc(&m, len) != 0)
+        return NULL;
+    memcpy(nng_msg_body(m), req, len);
+    nng_aio_set_msg(aio, m);
+    nng_ctx_send(ctx, aio);
+    nng_aio_wait(aio);
+    if (nng_aio_result(aio) != 0) {
+        nng_msg_free(nng_aio_get_msg(aio));
+        return NULL;
+    }
+    nng_ctx_recv(ctx, aio);
+    nng_aio_wait(aio);
+    if (nng_aio_result(aio) != 0)
+        return NULL;
+    m = nng_aio_get_msg(aio);
+    Hansa__Response *r = hansa__response__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    nng_msg_free(m);
+    return r;
+}
+
+/* ---- shared run state ---- */
+
+struct block_seen {
+    uint64_t seen_ns; /* 0: not seen */
+    uint32_t tx_count, ok_count;
+};
+
+struct run {
+    const struct bench_net *net;
+    struct bench_load *l;
+    const struct bench_opts *o;
+    nng_socket req[BENCH_NODES_MAX];
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint32_t *ready; /* ring */
+    size_t ready_cap, ready_head, ready_len;
+    uint32_t next_chain;
+
+    pthread_mutex_t bmu;
+    struct block_seen *blocks;
+    size_t blocks_cap;
+    uint64_t max_height;
+
+    atomic_bool stop_submit, stop_all;
+    atomic_uint_fast64_t paced, submitted, accepted, busy, rejected, errors, receipts, inflight;
+    atomic_uint_fast64_t failed[STEP_COUNT];
+    uint64_t t0_ns;
+    int inflight_max;
+};
+
+static void ready_push(struct run *r, uint32_t idx)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->ready_len < r->ready_cap) {
+        r->ready[(r->ready_head + r->ready_len) % r->ready_cap] = idx;
+        r->ready_len++;
+    }
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* The next transaction to send, or -1 after a short wait with none ready. */
+static long ready_pop(struct run *r)
+{
+    long idx = -1;
+    pthread_mutex_lock(&r->mu);
+    for (int tries = 0; tries < 2 && idx < 0; tries++) {
+        bool room = atomic_load(&r->inflight) < (uint64_t)r->inflight_max;
+        if (r->ready_len > 0 && room) {
+            idx = r->ready[r->ready_head];
+            r->ready_head = (r->ready_head + 1) % r->ready_cap;
+            r->ready_len--;
+        } else if (r->next_chain < r->l->n_chains && room) {
+            idx = r->l->steps[r->next_chain++][STEP_ORDER];
+        } else if (tries == 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 20000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return idx;
+}
+
+static void mark_committed(struct run *r, long idx, int result, uint64_t now)
+{
+    struct bench_tx *t = &r->l->tx[idx];
+    int expect = 1;
+    if (!atomic_compare_exchange_strong(&t->state, &expect, 2)) {
+        expect = 0; /* answered ALREADY_COMMITTED before we marked it sent */
+        if (!atomic_compare_exchange_strong(&t->state, &expect, 2))
+            return;
+    } else {
+        atomic_fetch_sub(&r->inflight, 1);
+    }
+    t->commit_ns = now;
+    t->result = result;
+    atomic_fetch_add(&r->receipts, 1);
+    if (result != HANSA__RESULT_CODE__RESULT_OK) {
+        atomic_fetch_add(&r->failed[t->step], 1);
+        return; /* its dependents would fail too: the chain ends here */
+    }
+    enum bench_step dep[2];
+    int nd = bench_step_dependents((enum bench_step)t->step, dep);
+    for (int j = 0; j < nd; j++) {
+        uint32_t d = r->l->steps[t->chain][dep[j]];
+        if (d != UINT32_MAX && atomic_fetch_sub(&r->l->tx[d].deps_left, 1) == 1)
+            ready_push(r, d);
+    }
+}
+
+/* ---- submitters ---- */
+
+struct submitter {
+    struct run *r;
+    int node;
+    pthread_t th;
+};
+
+static void pace(struct run *r)
+{
+    if (r->o->rate <= 0)
+        return;
+    uint64_t n = atomic_fetch_add(&r->paced, 1);
+    uint64_t slot = r->t0_ns + (uint64_t)((double)n * 1e9 / r->o->rate);
+    uint64_t now = bench_now_ns();
+    if (slot > now)
+        sleep_ns(slot - now);
+}
+
+static void submit_one(struct run *r, nng_ctx ctx, nng_aio *aio, long idx)
+{
+    struct bench_tx *t = &r->l->tx[idx];
+    t->submit_ns = bench_now_ns();
+    atomic_store(&t->state, 1);
+    atomic_fetch_add(&r->inflight, 1);
+    atomic_fetch_add(&r->submitted, 1);
+    Hansa__Response *resp = call(ctx, aio, t->req, t->req_len);
+    int code = -1;
+    if (resp != NULL && resp->kind_case == HANSA__RESPONSE__KIND_SUBMIT)
+        code = resp->submit->result;
+    if (code == HANSA__RESULT_CODE__RESULT_OK ||
+        code == HANSA__RESULT_CODE__RESULT_ALREADY_PENDING) {
+        atomic_fetch_add(&r->accepted, 1);
+    } else if (code == HANSA__RESULT_CODE__RESULT_ALREADY_COMMITTED) {
+        atomic_fetch_add(&r->accepted, 1);
+        const Hansa__Receipt *rc = resp->submit->receipt;
+        mark_committed(r, idx, rc ? rc->result : HANSA__RESULT_CODE__RESULT_OK, bench_now_ns());
+    } else {
+        /* not admitted: take it back unless someone already saw it commit */
+        int expect = 1;
+        if (atomic_compare_exchange_strong(&t->state, &expect, 0))
+            atomic_fetch_sub(&r->inflight, 1);
+        bool retry = resp == NULL || code == HANSA__RESULT_CODE__RESULT_BUSY || code == -1;
+        if (retry) {
+            atomic_fetch_add(resp == NULL ? &r->errors : &r->busy, 1);
+            sleep_ns(2000000);
+            ready_push(r, (uint32_t)idx);
+        } else {
+            if (atomic_fetch_add(&r->rejected, 1) < 5)
+                fprintf(stderr, "hansa-bench: %s refused: %s (%d)\n",
+                        bench_step_name((enum bench_step)t->step), resp->submit->message, code);
+        }
+    }
+    if (resp)
+        hansa__response__free_unpacked(resp, NULL);
+}
+
+static void *submitter_main(void *arg)
+{
+    struct submitter *s = arg;
+    struct run *r = s->r;
+    nng_ctx ctx;
+    nng_aio *aio = NULL;
+    if (nng_ctx_open(&ctx, r->req[s->node]) != 0 || nng_aio_alloc(&aio, NULL, NULL) != 0) {
+        fprintf(stderr, "hansa-bench: cannot open a request context\n");
+        return NULL;
+    }
+    nng_aio_set_timeout(aio, REQ_TIMEOUT_MS);
+    while (!atomic_load(&r->stop_submit)) {
+        long idx = ready_pop(r);
+        if (idx < 0)
+            continue;
+        pace(r);
+        if (atomic_load(&r->stop_submit)) {
+            ready_push(r, (uint32_t)idx);
+            break;
+        }
+        submit_one(r, ctx, aio, idx);
+    }
+    nng_aio_free(aio);
+    nng_ctx_close(ctx);
+    return NULL;
+}
+
+/* ---- subscribers ---- */
+
+struct subscriber {
+    struct run *r;
+    int node;
+    nng_socket sock;
+    pthread_t th;
+};
+
+static void block_seen(struct run *r, uint64_t h, const Hansa__BlockCommitted *b, uint64_t now)
+{
+    pthread_mutex_lock(&r->bmu);
+    if (h >= r->blocks_cap) {
+        size_t cap = r->blocks_cap ? r->blocks_cap : 4096;
+        while (cap <= h)
+            cap *= 2;
+        struct block_seen *nb = realloc(r->blocks, cap * sizeof *nb);
+        if (nb != NULL) {
+            memset(nb + r->blocks_cap, 0, (cap - r->blocks_cap) * sizeof *nb);
+            r->blocks = nb;
+            r->blocks_cap = cap;
+        }
+    }
+    if (h < r->blocks_cap && r->blocks[h].seen_ns == 0) {
+        r->blocks[h] = (struct block_seen){now, b->tx_count, b->ok_count};
+        if (h > r->max_height)
+            r->max_height = h;
+    }
+    pthread_mutex_unlock(&r->bmu);
+}
+
+static void event_in(struct run *r, const uint8_t *body, size_t len)
+{
+    uint64_t now = bench_now_ns();
+    const uint8_t *nul = memchr(body, 0, len);
+    if (nul == NULL)
+        return;
+    size_t off = (size_t)(nul - body) + 1;
+    Hansa__Event *e = hansa__event__unpack(NULL, len - off, body + off);
+    if (e == NULL)
+        return;
+    if (e->kind_case == HANSA__EVENT__KIND_BLOCK && e->block != NULL) {
+        block_seen(r, e->height, e->block, now);
+    } else if (e->kind_case == HANSA__EVENT__KIND_TX && e->tx != NULL &&
+               e->tx->tx_id.len == WIRE_HASH_BYTES) {
+        long idx = bench_load_find(r->l, e->tx->tx_id.data);
+        if (idx >= 0)
+            mark_committed(r, idx, e->tx->result, now);
+    }
+    hansa__event__free_unpacked(e, NULL);
+}
+
+static void *subscriber_main(void *arg)
+{
+    struct subscriber *s = arg;
+    while (!atomic_load(&s->r->stop_all)) {
+        nng_msg *m = NULL;
+        if (nng_recvmsg(s->sock, &m, 0) != 0)
+            continue;
+        event_in(s->r, nng_msg_body(m), nng_msg_len(m));
+        nng_msg_free(m);
+    }
+    return NULL;
+}
+
+/* ---- setup transactions ---- */
+
+int bench_submit_wait(const struct bench_net *net, const uint8_t *req, size_t len,
+                      const uint8_t id[WIRE_HASH_BYTES], uint32_t timeout_ms)
+{
+    char topic[3 + 2 * WIRE_HASH_BYTES + 1] = "tx/";
+    wire_hex_encode(id, WIRE_HASH_BYTES, topic + 3);
+    nng_socket sub, rs;
+    if (sub_open(&sub, net, 0, topic) != 0)
+        return -1;
+    int result = -1;
+    if (nng_req0_open(&rs) == 0) {
+        nng_ctx ctx;
+        nng_aio *aio = NULL;
+        if (dial(rs, net->node[0].api_tls, net->ca_path, net->node[0].id, 1 << 22) == 0 &&
+            nng_ctx_open(&ctx, rs) == 0 && nng_aio_alloc(&aio, NULL, NULL) == 0) {
+            nng_aio_set_timeout(aio, REQ_TIMEOUT_MS);
+            Hansa__Response *resp = call(ctx, aio, req, len);
+            if (resp && resp->kind_case == HANSA__RESPONSE__KIND_SUBMIT &&
+                resp->submit->result == HANSA__RESULT_CODE__RESULT_OK) {
+                uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000u;
+                while (result < 0 && bench_now_ns() < deadline) {
+                    nng_msg *m = NULL;
+                    if (nng_recvmsg(sub, &m, 0) != 0)
+                        continue;
+                    size_t off = strlen(topic) + 1;
+                    Hansa__Event *e = nng_msg_len(m) > off
+                                          ? hansa__event__unpack(NULL, nng_msg_len(m) - off,
+                                                                 (uint8_t *)nng_msg_body(m) + off)
+                                          : NULL;
+                    if (e && e->kind_case == HANSA__EVENT__KIND_TX)
+                        result = e->tx->result;
+                    if (e)
+                        hansa__event__free_unpacked(e, NULL);
+                    nng_msg_free(m);
+                }
+            } else if (resp && resp->kind_case == HANSA__RESPONSE__KIND_SUBMIT) {
+                fprintf(stderr, "hansa-bench: setup transaction refused: %s\n",
+                        resp->submit->message);
+            }
+            if (resp)
+                hansa__response__free_unpacked(resp, NULL);
+            nng_aio_free(aio);
+        }
+        nng_close(rs);
+    }
+    nng_close(sub);
+    return result == HANSA__RESULT_CODE__RESULT_OK ? 0 : -1;
+}
+
+/* ---- the run ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct_ms(const uint64_t *v, size_t n, double p)
+{
+    if (n == 0)
+        return 0;
+    size_t k = (size_t)ceil(p * (double)n) - 1;
+    if (k >= n)
+        k = n - 1;
+    return (double)v[k] / 1e6;
+}
+
+static uint64_t committed_between(struct run *r, uint64_t from_ns, uint64_t to_ns, uint64_t *ok,
+                                  uint64_t *blocks)
+{
+    uint64_t n = 0, o = 0, b = 0;
+    pthread_mutex_lock(&r->bmu);
+    for (uint64_t h = 1; h <= r->max_height && h < r->blocks_cap; h++) {
+        const struct block_seen *s = &r->blocks[h];
+        if (s->seen_ns >= from_ns && s->seen_ns < to_ns && s->seen_ns != 0) {
+            n += s->tx_count;
+            o += s->ok_count;
+            b++;
+        }
+    }
+    pthread_mutex_unlock(&r->bmu);
+    if (ok)
+        *ok = o;
+    if (blocks)
+        *blocks = b;
+    return n;
+}
+
+static void progress(struct run *r, uint64_t now, uint64_t *last_ns, uint64_t *last_committed)
+{
+    uint64_t total = committed_between(r, r->t0_ns, now + 1, NULL, NULL);
+    double dt = (double)(now - *last_ns) / 1e9;
+    double el = (double)(now - r->t0_ns) / 1e9;
+    const char *phase = el < r->o->warmup ? "warm-up" : "steady";
+    printf("[%s %5.1fs %-7s] committed %8" PRIu64 " (%6.0f tx/s)  sent %8" PRIu64
+           "  in-flight %6" PRIu64 "  busy %" PRIu64 "  height %" PRIu64 "\n",
+           r->o->label, el, phase, total, (double)(total - *last_committed) / dt,
+           (uint64_t)atomic_load(&r->submitted), (uint64_t)atomic_load(&r->inflight),
+           (uint64_t)atomic_load(&r->busy), r->max_height);
+    fflush(stdout);
+    *last_ns = now;
+    *last_committed = total;
+}
+
+static void result_fill(struct run *r, struct bench_result *res, uint64_t w0, uint64_t w1)
+{
+    const struct bench_opts *o = r->o;
+    uint64_t ok = 0, blocks = 0;
+    res->committed = committed_between(r, w0, w1, &ok, &blocks);
+    res->committed_ok = ok;
+    res->blocks = blocks;
+    res->tps = (double)res->committed / o->seconds;
+    res->ok_tps = (double)ok / o->seconds;
+    res->submitted = atomic_load(&r->submitted);
+    res->accepted = atomic_load(&r->accepted);
+    res->busy = atomic_load(&r->busy);
+    res->rejected = atomic_load(&r->rejected);
+    uint64_t *lat = malloc((r->l->n_tx + 1) * sizeof *lat);
+    size_t n = 0;
+    for (size_t i = 0; lat && i < r->l->n_tx; i++) {
+        const struct bench_tx *t = &r->l->tx[i];
+        if (atomic_load(&t->state) == 2 && t->submit_ns >= w0 && t->submit_ns < w1 &&
+            t->commit_ns > t->submit_ns)
+            lat[n++] = t->commit_ns - t->submit_ns;
+    }
+    if (lat)
+        qsort(lat, n, sizeof *lat, cmp_u64);
+    res->samples = n;
+    res->p50_ms = pct_ms(lat, n, 0.50);
+    res->p90_ms = pct_ms(lat, n, 0.90);
+    res->p99_ms = pct_ms(lat, n, 0.99);
+    free(lat);
+}
+
+static int open_req_sockets(struct run *r)
+{
+    for (int i = 0; i < r->net->n; i++) {
+        int rv = nng_req0_open(&r->req[i]);
+        if (rv == 0)
+            rv = dial(r->req[i], r->net->node[i].api_tls, r->net->ca_path, r->net->node[i].id,
+                      1 << 22);
+        if (rv != 0) {
+            fprintf(stderr, "hansa-bench: cannot reach %s: %s\n", r->net->node[i].api_tls,
+                    nng_strerror(rv));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int bench_run(const struct bench_net *net, struct bench_load *l, const struct bench_opts *o,
+              struct bench_result *res)
+{
+    struct run *r = calloc(1, sizeof *r);
+    struct submitter *subm = calloc((size_t)o->clients, sizeof *subm);
+    struct subscriber subs[BENCH_NODES_MAX];
+    if (r == NULL || subm == NULL)
+        return -1;
+    r->net = net;
+    r->l = l;
+    r->o = o;
+    r->inflight_max = 40000;
+    r->ready_cap = l->n_tx + 1;
+    r->ready = malloc(r->ready_cap * sizeof *r->ready);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    pthread_mutex_init(&r->bmu, NULL);
+    memset(res, 0, sizeof *res);
+    int rv = r->ready ? open_req_sockets(r) : -1;
+    int n_subs = 0;
+    for (int i = 0; rv == 0 && i < net->n; i++) {
+        subs[i] = (struct subscriber){.r = r, .node = i};
+        rv = sub_open(&subs[i].sock, net, i, "block/");
+        if (rv == 0)
+            nng_socket_set(subs[i].sock, NNG_OPT_SUB_SUBSCRIBE, "tx/", 3);
+        if (rv == 0 && pthread_create(&subs[i].th, NULL, subscriber_main, &subs[i]) == 0)
+            n_subs++;
+        else
+            rv = -1;
+    }
+    r->t0_ns = bench_now_ns();
+    int n_subm = 0;
+    for (int i = 0; rv == 0 && i < o->clients; i++) {
+        subm[i] = (struct submitter){.r = r, .node = i % net->n};
+        if (pthread_create(&subm[i].th, NULL, submitter_main, &subm[i]) == 0)
+            n_subm++;
+    }
+    uint64_t w0 = r->t0_ns + (uint64_t)o->warmup * 1000000000u;
+    uint64_t w1 = w0 + (uint64_t)o->seconds * 1000000000u;
+    uint64_t last_ns = r->t0_ns, last_committed = 0;
+    while (rv == 0 && bench_now_ns() < w1) {
+        sleep_ns((uint64_t)o->progress_s * 1000000000u);
+        progress(r, bench_now_ns(), &last_ns, &last_committed);
+        pthread_mutex_lock(&r->mu);
+        bool dry = r->next_chain >= l->n_chains && r->ready_len == 0;
+        pthread_mutex_unlock(&r->mu);
+        if (dry && atomic_load(&r->inflight) == 0) {
+            res->exhausted = true;
+            fprintf(stderr, "hansa-bench: the pre-generated load ran out; raise --max-tps\n");
+            break;
+        }
+    }
+    atomic_store(&r->stop_submit, true);
+    pthread_mutex_lock(&r->mu);
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    for (int i = 0; i < n_subm; i++)
+        pthread_join(subm[i].th, NULL);
+    /* let receipts of the window's last transactions arrive */
+    uint64_t drain_end = bench_now_ns() + (uint64_t)DRAIN_MS * 1000000u;
+    while (bench_now_ns() < drain_end && atomic_load(&r->inflight) > 0)
+        sleep_ns(100000000u);
+    atomic_store(&r->stop_all, true);
+    for (int i = 0; i < n_subs; i++) {
+        pthread_join(subs[i].th, NULL);
+        nng_close(subs[i].sock);
+    }
+    for (int i = 0; i < net->n; i++)
+        nng_close(r->req[i]);
+    if (rv == 0)
+        result_fill(r, res, w0, w1);
+    for (int s = 0; s < STEP_COUNT; s++)
+        if (atomic_load(&r->failed[s]) > 0)
+            fprintf(stderr, "hansa-bench: %" PRIu64 " %s transactions committed with a rejection\n",
+                    (uint64_t)atomic_load(&r->failed[s]), bench_step_name((enum bench_step)s));
+    free(r->ready);
+    free(r->blocks);
+    free(r);
+    free(subm);
+    return rv;
+}
