@@ -37,24 +37,23 @@ struct options {
 
 static int usage_to(FILE *f, int status)
 {
-    fprintf(f,
-            "usage: hansa-bench [--net DIR] [--validators N] [--clients C] [--rate R]\n"
-            "                   [--seconds S] [--warmup W] [--max-tps T] [--mix trade|orders]\n"
-            "                   [--half] [--keep] [--hansad PATH]\n"
-            "  --net DIR       use the testnet in DIR (start its nodes unless they answer);\n"
-            "                  default: a new one in a temporary directory, removed at the end\n"
-            "  --validators N  validators of a new testnet (4)\n"
-            "  --clients C     concurrent submitters over the nodes' TLS APIs (32)\n"
-            "  --rate R        submit R tx/s in total (default: as fast as accepted)\n"
-            "  --seconds S     steady window (60); --warmup W before it (10)\n"
-            "  --max-tps T     size of the pre-signed load: T tx/s for W + S seconds (4000)\n"
-            "  --mix M         trade: orders, payments, waybills, events, financing (default);\n"
-            "                  orders: CreateOrder only (state-size runs)\n"
-            "  --half          then run again at half the achieved rate (latency at half load)\n"
-            "  --keep          keep the temporary testnet\n"
-            "Prints progress every few seconds, then one line per run:\n"
-            "  RESULT label=max|half tps=... ok_tps=... p50_ms=... p90_ms=... p99_ms=...\n"
-            "make bench runs it with --half and the etcd peer (BENCHMARKS.md).\n");
+    fprintf(f, "usage: hansa-bench [--net DIR] [--validators N] [--clients C] [--rate R]\n"
+               "                   [--seconds S] [--warmup W] [--max-tps T] [--mix trade|orders]\n"
+               "                   [--half] [--keep] [--hansad PATH]\n"
+               "  --net DIR       use the testnet in DIR (start its nodes unless they answer);\n"
+               "                  default: a new one in a temporary directory, removed at the end\n"
+               "  --validators N  validators of a new testnet (4)\n"
+               "  --clients C     concurrent submitters over the nodes' TLS APIs (32)\n"
+               "  --rate R        submit R tx/s in total (default: as fast as accepted)\n"
+               "  --seconds S     steady window (60); --warmup W before it (10)\n"
+               "  --max-tps T     size of the pre-signed load: T tx/s for W + S seconds (4000)\n"
+               "  --mix M         trade: orders, payments, waybills, events, financing (default);\n"
+               "                  orders: CreateOrder only (state-size runs)\n"
+               "  --half          then run again at half the achieved rate (latency at half load)\n"
+               "  --keep          keep the temporary testnet\n"
+               "Prints progress every few seconds, then one line per run:\n"
+               "  RESULT label=max|half tps=... ok_tps=... p50_ms=... p90_ms=... p99_ms=...\n"
+               "make bench runs it with --half and the etcd peer (BENCHMARKS.md).\n");
     return status;
 }
 
