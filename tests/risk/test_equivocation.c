@@ -3,8 +3,9 @@
  * one validator for one height, round and type) is a CRITICAL alert, one
  * incident per validator and height. Evidence is built by hand: the engine
  * trusts committed evidence (consensus verified the signatures), so the
- * signatures here are placeholders. The engine has no validator set, so
- * no operator party is named and only regulators see the alert.
+ * signatures here are arbitrary bytes. Without a validator set no operator
+ * party is named and only regulators see the alert; with one, the
+ * validator's operator is told in its role.
  */
 #include <stdlib.h>
 
