@@ -1,7 +1,8 @@
 /*
  * chain.c: blocks built here are valid; a tampered header, a short commit
  * or a bad transaction makes one invalid; evidence of an equivocation is
- * accepted once, in canonical order, and kept after its block commits.
+ * accepted once, in canonical order, and kept after its block commits;
+ * signatures checked in parallel give the sequential verdict.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,7 @@ static void teardown(void)
 }
 
 TestSuite(chain, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(chain_sigs, .init = setup, .fini = teardown, .timeout = 60);
 
 /* A signed vote of validator i; block_hash NULL = nil. Caller wire_free()s. */
 static Hansa__SignedVote *vote(int i, Hansa__VoteType type, uint64_t height, uint32_t round,
@@ -199,4 +201,90 @@ Test(chain, evidence_is_accepted_once_in_canonical_order_and_kept)
     wire_free(b);
     wire_free(same);
     wire_free(other);
+}
+
+/* ---- signatures of transactions this node has not verified yet ----
+ * From CHAIN_VERIFY_PARALLEL_MIN of them on, chain_validate checks them on
+ * several threads; the verdict must be the sequential one exactly (the
+ * first bad signature in block order is the one reported). */
+
+/* n signed transactions of ADMIN-1 (key vals[0]), in mempool_tx form for
+ * chain_build but not added to mp; tx bad[k] gets a flipped signature bit. */
+static struct mempool_tx **make_txs(size_t n, const size_t *bad, size_t n_bad, uint64_t time_ms)
+{
+    struct mempool_tx **txs = calloc(n, sizeof *txs);
+    for (size_t i = 0; i < n; i++) {
+        Hansa__VoteGovernance vg = HANSA__VOTE_GOVERNANCE__INIT;
+        uint8_t pid[32] = {7}, nonce[8];
+        vg.proposal_id = (ProtobufCBinaryData){32, pid};
+        vg.ballot = HANSA__GOVERNANCE_BALLOT__GOVERNANCE_BALLOT_YES;
+        for (int k = 0; k < 8; k++)
+            nonce[k] = (uint8_t)(i >> (8 * k));
+        Hansa__TxBody body = HANSA__TX_BODY__INIT;
+        body.chain_id = CHAIN;
+        body.signer = "ADMIN-1";
+        body.created_ms = time_ms;
+        body.nonce = (ProtobufCBinaryData){8, nonce};
+        body.action_case = HANSA__TX_BODY__ACTION_VOTE_GOVERNANCE;
+        body.vote_governance = &vg;
+        uint8_t *bytes = NULL, id[32];
+        size_t len = 0;
+        cr_assert_eq(wire_tx_build(&body, &vals[0], &bytes, &len, id), HANSA_OK);
+        for (size_t k = 0; k < n_bad; k++)
+            if (bad[k] == i)
+                bytes[len - 1] ^= 1; /* the signature is the last field */
+        txs[i] = calloc(1, sizeof *txs[i]);
+        txs[i]->bytes = bytes;
+        txs[i]->len = len;
+        cr_assert_eq(wire_tx_open(&txs[i]->tx, bytes, len, CHAIN), HANSA_OK);
+    }
+    return txs;
+}
+
+static void free_txs(struct mempool_tx **txs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mempool_tx_free(txs[i]);
+    free(txs);
+}
+
+static bool validate_n(size_t n, const size_t *bad, size_t n_bad, char *why, size_t why_len)
+{
+    uint64_t t = next_time();
+    struct mempool_tx **txs = make_txs(n, bad, n_bad, t);
+    struct chain_block b;
+    cr_assert_eq(chain_build(&c, "v1", txs, n, NULL, 0, t, &b), HANSA_OK);
+    bool ok = chain_validate(&c, &b, "v1", t, mp, why, why_len);
+    chain_block_free(&b);
+    free_txs(txs, n);
+    return ok;
+}
+
+Test(chain_sigs, a_large_block_of_unseen_good_signatures_is_valid)
+{
+    char why[256] = "";
+    cr_assert(validate_n(1000, NULL, 0, why, sizeof why), "%s", why);
+    cr_assert(validate_n(CHAIN_VERIFY_PARALLEL_MIN - 1, NULL, 0, why, sizeof why), "%s", why);
+}
+
+Test(chain_sigs, one_bad_signature_among_many_names_that_transaction)
+{
+    char why[256] = "";
+    size_t bad[] = {777};
+    cr_assert_not(validate_n(1000, bad, 1, why, sizeof why));
+    cr_assert_str_eq(why, "transaction 777 has a bad signature");
+    size_t last[] = {999};
+    cr_assert_not(validate_n(1000, last, 1, why, sizeof why));
+    cr_assert_str_eq(why, "transaction 999 has a bad signature");
+}
+
+Test(chain_sigs, the_first_bad_signature_is_reported_as_sequentially)
+{
+    char why[256] = "";
+    size_t bad[] = {950, 3, 400};
+    cr_assert_not(validate_n(1000, bad, 3, why, sizeof why));
+    cr_assert_str_eq(why, "transaction 3 has a bad signature");
+    size_t small[] = {5};
+    cr_assert_not(validate_n(10, small, 1, why, sizeof why));
+    cr_assert_str_eq(why, "transaction 5 has a bad signature");
 }
