@@ -130,6 +130,7 @@ static int cmd_start(int argc, char **argv)
     pthread_kill(th, SIGTERM);
     pthread_join(th, NULL);
     node_close(node);
+    log_info("NODE-CLOSED", "sockets, threads and the store are closed");
     return rv == HANSA_OK ? 0 : 1;
 }
 

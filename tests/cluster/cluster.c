@@ -97,9 +97,17 @@ void cluster_stop(struct cluster *c, int i)
     proc_signal(&c->nodes[i], SIGCONT); /* in case it was paused */
     proc_signal(&c->nodes[i], SIGTERM);
     int rv = proc_wait(&c->nodes[i], 30000);
+    if (rv != 0) {
+        /* The log goes with the temp dir: show its end, and do not leave a
+         * hung node behind. */
+        cluster_dump_log(c, i, 40);
+        if (rv < 0) {
+            proc_signal(&c->nodes[i], SIGKILL);
+            proc_wait(&c->nodes[i], 10000);
+        }
+    }
     c->running[i] = false;
-    cr_assert_eq(rv, 0, "node%d did not stop cleanly (status %d); see %s/node%d.log", i, rv, c->dir,
-                 i);
+    cr_assert_eq(rv, 0, "node%d did not stop cleanly (status %d)", i, rv);
 }
 
 void cluster_fini(struct cluster *c, bool keep)
