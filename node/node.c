@@ -263,13 +263,17 @@ void node_close(struct node *n)
     riskrun_close(n->risk); /* first: it wakes the API and publishes events */
     api_close(n->api);      /* then: no more admissions */
     cshell_close(n->cs);
-    peers_close(n->peers);
-    events_close(n->ev);
-    mempool_close(n->mp);
+    /* Nothing uses the store any more: close it before the nng sockets,
+     * whose close can hang in nng 1.5.2 (LIBNOTES 1.9; main.c's watchdog
+     * then ends the process with the database already closed). */
     signer_close(&n->signer);
     if (n->chain_open)
         chain_close(&n->chain);
     store_close(n->store);
+    n->store = NULL;
+    peers_close(n->peers);
+    events_close(n->ev);
+    mempool_close(n->mp);
     genesis_doc_free(&n->genesis);
     wire_keypair_wipe(&n->key);
     free(n);
