@@ -200,6 +200,16 @@ static int waybill_get(struct cli *g, const struct cli_args *a)
 
 /* ---- options ---- */
 
+/* The consignee of an order or a waybill: in clear (committed here with the
+ * identity key) or as a ready commitment. */
+/* clang-format off */
+#define CONSIGNEE_OPTS \
+    {"consignee-name", CLI_OPT_VALUE, NULL}, {"consignee-name-commitment", CLI_OPT_VALUE, NULL}, \
+    {"consignee-phone", CLI_OPT_VALUE, NULL}, {"consignee-phone-commitment", CLI_OPT_VALUE, NULL}, \
+    {"consignee-address", CLI_OPT_VALUE, NULL}, \
+    {"consignee-address-commitment", CLI_OPT_VALUE, NULL}
+/* clang-format on */
+
 static const struct cli_opt order_create_opts[] = {
     {"order-no", CLI_OPT_VALUE, NULL},
     {"merchant", CLI_OPT_VALUE, NULL},
@@ -208,12 +218,7 @@ static const struct cli_opt order_create_opts[] = {
     {"buyer-id", CLI_OPT_VALUE, NULL},
     {"buyer-commitment", CLI_OPT_VALUE, NULL},
     {"buyer-party", CLI_OPT_VALUE, NULL},
-    {"consignee-name", CLI_OPT_VALUE, NULL},
-    {"consignee-name-commitment", CLI_OPT_VALUE, NULL},
-    {"consignee-phone", CLI_OPT_VALUE, NULL},
-    {"consignee-phone-commitment", CLI_OPT_VALUE, NULL},
-    {"consignee-address", CLI_OPT_VALUE, NULL},
-    {"consignee-address-commitment", CLI_OPT_VALUE, NULL},
+    CONSIGNEE_OPTS,
     {"item", CLI_OPT_LIST, NULL},
     {"currency", CLI_OPT_VALUE, NULL},
     {"freight", CLI_OPT_VALUE, NULL},
@@ -285,12 +290,7 @@ static const struct cli_opt waybill_create_opts[] = {
     {"goods-description", CLI_OPT_VALUE, NULL},
     {"description", CLI_OPT_VALUE, "goods-description"},
     {"hs-code", CLI_OPT_LIST, NULL},
-    {"consignee-name", CLI_OPT_VALUE, NULL},
-    {"consignee-name-commitment", CLI_OPT_VALUE, NULL},
-    {"consignee-phone", CLI_OPT_VALUE, NULL},
-    {"consignee-phone-commitment", CLI_OPT_VALUE, NULL},
-    {"consignee-address", CLI_OPT_VALUE, NULL},
-    {"consignee-address-commitment", CLI_OPT_VALUE, NULL},
+    CONSIGNEE_OPTS,
     {"origin-locode", CLI_OPT_VALUE, NULL},
     {"origin", CLI_OPT_VALUE, "origin-locode"},
     {"destination-locode", CLI_OPT_VALUE, NULL},
