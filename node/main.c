@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "memtrim.h"
 #include "node.h"
 #include "risk.h"
 #include "store.h"
@@ -129,6 +130,7 @@ static int cmd_start(int argc, char **argv)
     }
     static struct node_config cfg; /* ~40 KiB: not on the stack */
     char why[512] = "";
+    memtrim_configure(); /* before any other thread starts */
     hansa_err rv = wire_global_init();
     if (rv == HANSA_OK)
         rv = node_config_load(home, &cfg, why, sizeof why);

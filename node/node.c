@@ -22,6 +22,7 @@
 #include "hansa/assert.h"
 #include "ledger.h"
 #include "log.h"
+#include "memtrim.h"
 #include "mempool.h"
 #include "node.h"
 #include "riskrun.h"
@@ -48,6 +49,7 @@ struct node {
     struct peers *peers;
     struct cshell *cs;
     struct riskrun *risk;
+    struct memtrim *trim;
     struct risk_ruleset ruleset;
     Hansa__ValidatorSet validators; /* of genesis; points into n->genesis */
     struct wire_keypair key;
@@ -96,6 +98,7 @@ static void committed_cb(void *ctx)
 {
     struct node *n = ctx;
     riskrun_kick(n->risk);
+    memtrim_kick(n->trim);
 }
 
 static void admitted_cb(void *ctx, const uint8_t *tx, size_t len)
@@ -219,6 +222,11 @@ hansa_err node_open(const struct node_config *cfg, struct node **out, char *why,
                                     .retention_blocks = n->cfg.risk_retention_blocks};
         rv = riskrun_open(&deps, &n->risk, why, why_len);
     }
+    if (rv == HANSA_OK) {
+        rv = memtrim_open(MEMTRIM_INTERVAL_MS, &n->trim);
+        if (rv != HANSA_OK)
+            snprintf(why, why_len, "cannot start the memory trimmer: %s", hansa_strerror(rv));
+    }
     if (rv == HANSA_OK)
         rv = peers_open(&n->cfg, NODE_PEER_QUEUE_MAX, &n->peers, why, why_len);
     if (rv == HANSA_OK) {
@@ -263,6 +271,7 @@ void node_close(struct node *n)
     riskrun_close(n->risk); /* first: it wakes the API and publishes events */
     api_close(n->api);      /* then: no more admissions */
     cshell_close(n->cs);
+    memtrim_close(n->trim);
     /* Nothing uses the store any more: close it before the nng sockets,
      * whose close can hang in nng 1.5.2 (LIBNOTES 1.9; main.c's watchdog
      * then ends the process with the database already closed). */

@@ -56,6 +56,14 @@ static hansa_err alerts_scan(void *ctx, const uint8_t *prefix, size_t prefix_len
     return store_scan(ctx, STORE_ALERTS, prefix, prefix_len, NULL, 0, visit, arg);
 }
 
+static hansa_err alerts_scan_until(void *ctx, const uint8_t *prefix, size_t prefix_len,
+                                   const uint8_t *until, size_t until_len, ledger_visit_fn visit,
+                                   void *arg)
+{
+    return store_scan_range(ctx, STORE_ALERTS, prefix, prefix_len, NULL, 0, until, until_len, visit,
+                            arg);
+}
+
 static hansa_err history_get(void *ctx, const uint8_t *key, size_t key_len, uint8_t **val,
                              size_t *val_len)
 {
@@ -409,7 +417,10 @@ static hansa_err process(struct riskrun *r, uint64_t height)
                                .n_evidence = sb->block->n_evidence};
         memcpy(b.hash, sb->results->block_hash.data, WIRE_HASH_BYTES);
         struct risk_env env = {.rs = &r->rs,
-                               .alerts = {.ctx = s, .get = alerts_get, .scan = alerts_scan},
+                               .alerts = {.ctx = s,
+                                          .get = alerts_get,
+                                          .scan = alerts_scan,
+                                          .scan_until = alerts_scan_until},
                                .history = {.ctx = s, .get = history_get, .scan = history_scan},
                                .validators = r->d.validators,
                                .block_info = block_info,

@@ -64,6 +64,8 @@ int bench_net_start(const char *hansad_path, struct bench_net *net, uint32_t tim
 void bench_net_stop(struct bench_net *net, uint32_t timeout_ms);
 /* Resident set of a process in KiB (0 if unknown). */
 uint64_t bench_rss_kib(pid_t pid);
+/* CPU time (user + system) a process has used, µs (0 if unknown). */
+uint64_t bench_cpu_us(pid_t pid);
 /* Height reported by node i's status over plain tcp (0 on failure). */
 uint64_t bench_node_height(const struct bench_net *net, int i);
 
@@ -87,7 +89,8 @@ struct bench_tx {
     uint32_t chain;
     uint8_t step;
     atomic_int deps_left; /* prerequisites not yet committed */
-    atomic_int state;     /* 0 new, 1 submitted, 2 committed */
+    atomic_int state;     /* 0 new, 1 submitted, 2 committed, 3 lost */
+    uint8_t unknown;      /* reconciler passes that found no node knowing it */
     uint64_t submit_ns;
     uint64_t commit_ns;
     int result;
@@ -112,9 +115,12 @@ struct bench_keys {
 enum bench_mix { MIX_TRADE, MIX_ORDERS };
 
 int bench_keys_load(const char *net_dir, struct bench_keys *k);
-/* Pre-generate n_chains chains, signed, under run tag run (unique ids). */
+/* Pre-generate n_chains chains, signed, under run tag run (unique ids).
+ * Chain c is stamped (created_ms) span_ms × c ÷ n_chains after now: the
+ * load is planned to be sent over span_ms. */
 int bench_load_make(struct bench_load *l, const struct bench_keys *k, const char *chain_id,
-                    const char *run, const char *line_id, uint32_t n_chains, enum bench_mix mix);
+                    const char *run, const char *line_id, uint32_t n_chains, enum bench_mix mix,
+                    uint64_t span_ms);
 void bench_load_free(struct bench_load *l);
 /* Index of the tx with this id, or -1. */
 long bench_load_find(const struct bench_load *l, const uint8_t id[WIRE_HASH_BYTES]);
@@ -133,6 +139,7 @@ struct bench_opts {
     int seconds;
     int warmup;
     int progress_s;
+    bool poll; /* receipts by GetReceipt only, no tx/ events */
     const char *label;
 };
 
@@ -140,6 +147,9 @@ struct bench_result {
     double tps, ok_tps, p50_ms, p90_ms, p99_ms;
     uint64_t committed, committed_ok, submitted, accepted, busy, rejected, samples;
     uint64_t blocks;
+    uint64_t recovered;   /* receipts the reconciler found (pub/sub dropped them) */
+    uint64_t lost;        /* admitted, then unknown to every node */
+    double cpu_us_per_tx; /* CPU of the started nodes ÷ committed, over the window; 0 if none */
     bool exhausted;
 };
 

@@ -31,7 +31,7 @@ struct options {
     double rate;
     int seconds, warmup;
     int max_tps;
-    bool half, keep;
+    bool half, keep, poll;
     enum bench_mix mix;
 };
 
@@ -39,7 +39,7 @@ static int usage_to(FILE *f, int status)
 {
     fprintf(f, "usage: hansa-bench [--net DIR] [--validators N] [--clients C] [--rate R]\n"
                "                   [--seconds S] [--warmup W] [--max-tps T] [--mix trade|orders]\n"
-               "                   [--half] [--keep] [--hansad PATH]\n"
+               "                   [--receipts events|poll] [--half] [--keep] [--hansad PATH]\n"
                "  --net DIR       use the testnet in DIR (start its nodes unless they answer);\n"
                "                  default: a new one in a temporary directory, removed at the end\n"
                "  --validators N  validators of a new testnet (4)\n"
@@ -49,10 +49,16 @@ static int usage_to(FILE *f, int status)
                "  --max-tps T     size of the pre-signed load: T tx/s for W + S seconds (4000)\n"
                "  --mix M         trade: orders, payments, waybills, events, financing (default);\n"
                "                  orders: CreateOrder only (state-size runs)\n"
+               "  --receipts R    events: receipts from each node's tx/ events, and receipts\n"
+               "                  the events dropped are polled for after 10 s (default);\n"
+               "                  poll: no tx/ events, every receipt is polled for\n"
+               "                  (GetReceipt), so latencies are upper bounds\n"
                "  --half          then run again at half the achieved rate (latency at half load)\n"
                "  --keep          keep the temporary testnet\n"
                "Prints progress every few seconds, then one line per run:\n"
                "  RESULT label=max|half tps=... ok_tps=... p50_ms=... p90_ms=... p99_ms=...\n"
+               "         ... recovered=... lost=...  (receipts found by polling; admitted\n"
+               "         transactions that no node knows any more)\n"
                "make bench runs it with --half and the etcd peer (BENCHMARKS.md).\n");
     return status;
 }
@@ -106,6 +112,9 @@ static int parse(int argc, char **argv, struct options *o)
         } else if (strcmp(a, "--mix") == 0) {
             ok = v != NULL && (strcmp(v, "trade") == 0 || strcmp(v, "orders") == 0);
             o->mix = ok && strcmp(v, "orders") == 0 ? MIX_ORDERS : MIX_TRADE;
+        } else if (strcmp(a, "--receipts") == 0) {
+            ok = v != NULL && (strcmp(v, "events") == 0 || strcmp(v, "poll") == 0);
+            o->poll = ok && strcmp(v, "poll") == 0;
         } else if (strcmp(a, "--half") == 0)
             o->half = true, takes = false;
         else if (strcmp(a, "--keep") == 0)
@@ -192,14 +201,20 @@ static void print_result(const char *label, const struct bench_opts *bo,
            r->submitted, r->accepted, r->busy, r->rejected,
            l->n_tx ? (double)l->body_bytes / (double)l->n_tx : 0.0);
     printf("ratio to the Ed25519 bound: %.2f\n", bound > 0 ? r->tps / bound : 0);
+    if (r->cpu_us_per_tx > 0)
+        printf("node CPU per committed transaction (all validators): %.0f us\n", r->cpu_us_per_tx);
     for (int i = 0; i < net->n; i++)
         if (net->node[i].pid > 0)
             printf("%s resident %" PRIu64 " MiB\n", net->node[i].id,
                    bench_rss_kib(net->node[i].pid) / 1024);
+    printf("receipts dropped by the events and found by polling: %" PRIu64
+           "; admitted but then unknown to every node: %" PRIu64 "\n",
+           r->recovered, r->lost);
     printf("RESULT label=%s tps=%.0f ok_tps=%.0f p50_ms=%.0f p90_ms=%.0f p99_ms=%.0f "
-           "clients=%d rate=%.0f samples=%" PRIu64 " exhausted=%d\n",
+           "clients=%d rate=%.0f samples=%" PRIu64 " recovered=%" PRIu64 " lost=%" PRIu64
+           " cpu_us_per_tx=%.0f exhausted=%d\n",
            label, r->tps, r->ok_tps, r->p50_ms, r->p90_ms, r->p99_ms, bo->clients, bo->rate,
-           r->samples, r->exhausted);
+           r->samples, r->recovered, r->lost, r->cpu_us_per_tx, r->exhausted);
     fflush(stdout);
 }
 
@@ -214,7 +229,8 @@ static int one_run(const char *label, const struct options *o, const struct benc
     run_tag(tag, sizeof tag, label[0] == 'h' ? "h" : "");
     struct bench_load l;
     uint64_t t0 = bench_now_ns();
-    if (bench_load_make(&l, keys, net->chain_id, tag, line_id, chains, o->mix) != 0) {
+    uint64_t span_ms = (uint64_t)(o->warmup + o->seconds) * 1000u;
+    if (bench_load_make(&l, keys, net->chain_id, tag, line_id, chains, o->mix, span_ms) != 0) {
         fprintf(stderr, "hansa-bench: cannot generate the load\n");
         return -1;
     }
@@ -225,6 +241,7 @@ static int one_run(const char *label, const struct options *o, const struct benc
                             .seconds = o->seconds,
                             .warmup = o->warmup,
                             .progress_s = 5,
+                            .poll = o->poll,
                             .label = label};
     int rv = bench_run(net, &l, &bo, res);
     if (rv == 0)

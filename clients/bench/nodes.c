@@ -309,3 +309,24 @@ uint64_t bench_rss_kib(pid_t pid)
     fclose(f);
     return kib;
 }
+
+uint64_t bench_cpu_us(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the command name, which is in parentheses and may hold
+     * spaces: state is field 3, utime 14 and stime 15 (proc(5)). */
+    const char *p = strrchr(buf, ')');
+    unsigned long long utime = 0, stime = 0;
+    if (p == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    return hz > 0 ? (uint64_t)(utime + stime) * 1000000u / (uint64_t)hz : 0;
+}

@@ -9,6 +9,14 @@
  *   subscribers one sub0 socket per node on block/ and tx/; the first
  *               receipt of a transaction marks it committed and releases its
  *               dependents; each height's block event is kept once
+ *   reconciler  pub/sub drops events when a subscriber falls behind (nng
+ *               keeps a bounded queue per subscriber), and a dropped receipt
+ *               would hold its in-flight slot and its chain's next steps for
+ *               ever, throttling the run by itself. So transactions sent more
+ *               than RECONCILE_AGE_MS ago without a receipt are asked for
+ *               with GetReceipt (the regulator's key may read any receipt);
+ *               one that no node knows after RECONCILE_LOST_PASSES passes
+ *               counts as lost and gives its slot back
  *   the caller  prints progress, closes the windows, computes the result
  *
  * Windows: warm-up [t0, t0 + warmup), steady [t0 + warmup, t0 + warmup +
@@ -32,10 +40,28 @@
 #include <nng/supplemental/tls/tls.h>
 
 #include "bench.h"
+#include "hansa/hansa.h"
 
 #define RECV_TIMEOUT_MS 200
-#define REQ_TIMEOUT_MS  15000
-#define DRAIN_MS        8000
+/* Reconciler: a pass every RECONCILE_EVERY_MS asks about at most
+ * RECONCILE_PER_PASS transactions that have had no receipt for
+ * RECONCILE_AGE_MS (well above a normal commit latency, so it only asks
+ * about dropped receipts), spread over the nodes. Each ask is a signed
+ * query the node verifies and audits, so the pass is bounded to keep the
+ * measurement's extra load small. */
+#define RECONCILE_EVERY_MS    2000u
+#define RECONCILE_AGE_MS      10000u
+#define RECONCILE_PER_PASS    400u
+#define RECONCILE_LOST_PASSES 3
+/* With --receipts poll every receipt comes from the reconciler: it asks
+ * about every transaction sent POLL_AGE_MS ago or more, every POLL_EVERY_MS,
+ * and the commit time it records is when it saw the receipt. */
+#define POLL_EVERY_MS    200u
+#define POLL_AGE_MS      200u
+#define POLL_PER_PASS    20000u
+#define POLL_LOST_PASSES 50
+#define REQ_TIMEOUT_MS   15000
+#define DRAIN_MS         8000
 
 uint64_t bench_now_ns(void)
 {
@@ -140,6 +166,7 @@ struct run {
 
     atomic_bool stop_submit, stop_all;
     atomic_uint_fast64_t paced, submitted, accepted, busy, rejected, errors, receipts, inflight;
+    atomic_uint_fast64_t recovered, lost; /* by the reconciler */
     atomic_uint_fast64_t failed[STEP_COUNT];
     uint64_t t0_ns;
     int inflight_max;
@@ -184,6 +211,8 @@ static long ready_pop(struct run *r)
     return idx;
 }
 
+/* now = 0: committed, but when is unknown (a receipt the reconciler found):
+ * no latency sample. */
 static void mark_committed(struct run *r, long idx, int result, uint64_t now)
 {
     struct bench_tx *t = &r->l->tx[idx];
@@ -360,6 +389,158 @@ static void *subscriber_main(void *arg)
     return NULL;
 }
 
+/* ---- closing sockets ---- */
+
+/* nng 1.5.2's nng_close can hang for good (LIBNOTES 1.9); one did at the end
+ * of a 4-minute run, after the measurement, and the bench never printed its
+ * result. So the run's sockets are closed on a helper thread, and after
+ * CLOSE_WAIT_MS the bench goes on without it (the process exits soon). */
+#define CLOSE_WAIT_MS 10000u
+
+struct closer {
+    nng_socket socks[2 * BENCH_NODES_MAX];
+    int n;
+    bool done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void *closer_main(void *arg)
+{
+    struct closer *c = arg;
+    for (int i = 0; i < c->n; i++)
+        nng_close(c->socks[i]);
+    pthread_mutex_lock(&c->mu);
+    c->done = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* Close socks[0..n); c must outlive a hung close, so it is freed only
+ * when the close finished in time (otherwise it is left to the exit). */
+static void close_with_deadline(struct closer *c)
+{
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, closer_main, c) != 0) {
+        closer_main(c);
+        free(c);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += CLOSE_WAIT_MS / 1000u;
+    pthread_mutex_lock(&c->mu);
+    while (!c->done && pthread_cond_timedwait(&c->cv, &c->mu, &ts) == 0)
+        ;
+    bool done = c->done;
+    pthread_mutex_unlock(&c->mu);
+    if (!done) {
+        fprintf(stderr, "hansa-bench: closing the run's sockets hung in nng_close (nng 1.5.2, "
+                        "LIBNOTES 1.9); going on without it\n");
+        pthread_detach(th);
+        return;
+    }
+    pthread_join(th, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* ---- reconciler ---- */
+
+struct reconciler {
+    struct run *r;
+    hansa_client *c[BENCH_NODES_MAX];
+    pthread_t th;
+};
+
+/* Ask about one transaction sent long ago without a receipt. */
+static void reconcile_one(struct reconciler *rc, long idx, int node)
+{
+    struct run *r = rc->r;
+    struct bench_tx *t = &r->l->tx[idx];
+    hansa_receipt rec;
+    hansa_error err;
+    hansa_code code = hansa_tx_get(rc->c[node], t->id, 0, &rec, &err);
+    if (code == HANSA_CODE_OK && rec.committed) {
+        atomic_fetch_add(&r->recovered, 1);
+        mark_committed(r, idx, rec.result, r->o->poll ? bench_now_ns() : 0);
+    } else if (code == HANSA_CODE_OK) {
+        t->unknown = 0; /* pending on that node */
+    } else if (code == HANSA_CODE_NOT_FOUND &&
+               ++t->unknown >= (r->o->poll ? POLL_LOST_PASSES : RECONCILE_LOST_PASSES)) {
+        int expect = 1;
+        if (atomic_compare_exchange_strong(&t->state, &expect, 3)) {
+            atomic_fetch_sub(&r->inflight, 1);
+            if (atomic_fetch_add(&r->lost, 1) < 5)
+                fprintf(stderr,
+                        "hansa-bench: a %s transaction was admitted but no node knows it "
+                        "any more (not pending, not committed)\n",
+                        bench_step_name((enum bench_step)t->step));
+        }
+    }
+}
+
+static void *reconciler_main(void *arg)
+{
+    struct reconciler *rc = arg;
+    struct run *r = rc->r;
+    size_t next = 0;
+    unsigned pass = 0;
+    unsigned every_ms = r->o->poll ? POLL_EVERY_MS : RECONCILE_EVERY_MS;
+    unsigned per_pass = r->o->poll ? POLL_PER_PASS : RECONCILE_PER_PASS;
+    uint64_t age_ns = (uint64_t)(r->o->poll ? POLL_AGE_MS : RECONCILE_AGE_MS) * 1000000u;
+    while (!atomic_load(&r->stop_all)) {
+        for (unsigned waited = 0; waited < every_ms && !atomic_load(&r->stop_all); waited += 100)
+            sleep_ns(100000000u);
+        uint64_t old_ns = bench_now_ns() - age_ns;
+        unsigned asked = 0;
+        /* Round-robin over the load, so every old transaction gets asked
+         * about within a few passes however many there are. */
+        for (size_t seen = 0; seen < r->l->n_tx && asked < per_pass && !atomic_load(&r->stop_all);
+             seen++, next = (next + 1) % r->l->n_tx) {
+            struct bench_tx *t = &r->l->tx[next];
+            if (atomic_load(&t->state) != 1 || t->submit_ns > old_ns)
+                continue;
+            reconcile_one(rc, (long)next, (int)((next + pass) % (size_t)r->net->n));
+            asked++;
+        }
+        pass++;
+    }
+    return NULL;
+}
+
+static int reconciler_open(struct reconciler *rc, struct run *r)
+{
+    char key[700];
+    snprintf(key, sizeof key, "%s/parties/CUS-0001.key", r->net->dir);
+    rc->r = r;
+    for (int i = 0; i < r->net->n; i++) {
+        hansa_client_options o = {.url = r->net->node[i].api_tls,
+                                  .ca_path = r->net->ca_path,
+                                  .server_name = r->net->node[i].id,
+                                  .key_path = key,
+                                  .timeout_ms = REQ_TIMEOUT_MS};
+        hansa_error err;
+        if (hansa_client_open(&o, &rc->c[i], &err) != HANSA_CODE_OK) {
+            fprintf(stderr, "hansa-bench: reconciler: %s\n", err.message);
+            return -1;
+        }
+    }
+    return pthread_create(&rc->th, NULL, reconciler_main, rc) == 0 ? 0 : -1;
+}
+
+static void reconciler_close(struct reconciler *rc, bool started)
+{
+    if (started)
+        pthread_join(rc->th, NULL);
+    for (int i = 0; i < BENCH_NODES_MAX; i++)
+        hansa_client_close(rc->c[i]);
+}
+
 /* ---- setup transactions ---- */
 
 int bench_submit_wait(const struct bench_net *net, const uint8_t *req, size_t len,
@@ -456,13 +637,25 @@ static void progress(struct run *r, uint64_t now, uint64_t *last_ns, uint64_t *l
     double el = (double)(now - r->t0_ns) / 1e9;
     const char *phase = el < r->o->warmup ? "warm-up" : "steady";
     printf("[%s %5.1fs %-7s] committed %8" PRIu64 " (%6.0f tx/s)  sent %8" PRIu64
-           "  in-flight %6" PRIu64 "  busy %" PRIu64 "  height %" PRIu64 "\n",
+           "  in-flight %6" PRIu64 "  busy %" PRIu64 "  height %" PRIu64 "  recovered %" PRIu64
+           "  lost %" PRIu64 "\n",
            r->o->label, el, phase, total, (double)(total - *last_committed) / dt,
            (uint64_t)atomic_load(&r->submitted), (uint64_t)atomic_load(&r->inflight),
-           (uint64_t)atomic_load(&r->busy), r->max_height);
+           (uint64_t)atomic_load(&r->busy), r->max_height, (uint64_t)atomic_load(&r->recovered),
+           (uint64_t)atomic_load(&r->lost));
     fflush(stdout);
     *last_ns = now;
     *last_committed = total;
+}
+
+/* CPU used so far by the nodes this run started. */
+static uint64_t nodes_cpu_us(const struct bench_net *net)
+{
+    uint64_t us = 0;
+    for (int i = 0; i < net->n; i++)
+        if (net->node[i].pid > 0)
+            us += bench_cpu_us(net->node[i].pid);
+    return us;
 }
 
 static void result_fill(struct run *r, struct bench_result *res, uint64_t w0, uint64_t w1)
@@ -478,6 +671,8 @@ static void result_fill(struct run *r, struct bench_result *res, uint64_t w0, ui
     res->accepted = atomic_load(&r->accepted);
     res->busy = atomic_load(&r->busy);
     res->rejected = atomic_load(&r->rejected);
+    res->recovered = atomic_load(&r->recovered);
+    res->lost = atomic_load(&r->lost);
     uint64_t *lat = malloc((r->l->n_tx + 1) * sizeof *lat);
     size_t n = 0;
     for (size_t i = 0; lat && i < r->l->n_tx; i++) {
@@ -534,13 +729,17 @@ int bench_run(const struct bench_net *net, struct bench_load *l, const struct be
     for (int i = 0; rv == 0 && i < net->n; i++) {
         subs[i] = (struct subscriber){.r = r, .node = i};
         rv = sub_open(&subs[i].sock, net, i, "block/");
-        if (rv == 0)
+        if (rv == 0 && !o->poll)
             nng_socket_set(subs[i].sock, NNG_OPT_SUB_SUBSCRIBE, "tx/", 3);
         if (rv == 0 && pthread_create(&subs[i].th, NULL, subscriber_main, &subs[i]) == 0)
             n_subs++;
         else
             rv = -1;
     }
+    struct reconciler rc = {0};
+    bool rc_started = rv == 0 && reconciler_open(&rc, r) == 0;
+    if (rv == 0 && !rc_started)
+        rv = -1;
     r->t0_ns = bench_now_ns();
     int n_subm = 0;
     for (int i = 0; rv == 0 && i < o->clients; i++) {
@@ -551,8 +750,22 @@ int bench_run(const struct bench_net *net, struct bench_load *l, const struct be
     uint64_t w0 = r->t0_ns + (uint64_t)o->warmup * 1000000000u;
     uint64_t w1 = w0 + (uint64_t)o->seconds * 1000000000u;
     uint64_t last_ns = r->t0_ns, last_committed = 0;
+    /* Node CPU is sampled as the steady window opens and as it closes, and
+     * divided by what committed in between. */
+    uint64_t cpu_a = 0, cpu_a_ns = 0, cpu_b = 0, cpu_b_ns = 0;
     while (rv == 0 && bench_now_ns() < w1) {
-        sleep_ns((uint64_t)o->progress_s * 1000000000u);
+        uint64_t wake = bench_now_ns() + (uint64_t)o->progress_s * 1000000000u;
+        if (cpu_a_ns == 0 && w0 < wake)
+            wake = w0; /* sample the CPU as the window opens */
+        if (w1 < wake)
+            wake = w1;
+        uint64_t now = bench_now_ns();
+        if (wake > now)
+            sleep_ns(wake - now);
+        if (cpu_a_ns == 0 && bench_now_ns() >= w0) {
+            cpu_a_ns = bench_now_ns();
+            cpu_a = nodes_cpu_us(net);
+        }
         progress(r, bench_now_ns(), &last_ns, &last_committed);
         pthread_mutex_lock(&r->mu);
         bool dry = r->next_chain >= l->n_chains && r->ready_len == 0;
@@ -563,6 +776,8 @@ int bench_run(const struct bench_net *net, struct bench_load *l, const struct be
             break;
         }
     }
+    cpu_b_ns = bench_now_ns();
+    cpu_b = nodes_cpu_us(net);
     atomic_store(&r->stop_submit, true);
     pthread_mutex_lock(&r->mu);
     pthread_cond_broadcast(&r->cv);
@@ -574,14 +789,22 @@ int bench_run(const struct bench_net *net, struct bench_load *l, const struct be
     while (bench_now_ns() < drain_end && atomic_load(&r->inflight) > 0)
         sleep_ns(100000000u);
     atomic_store(&r->stop_all, true);
+    reconciler_close(&rc, rc_started);
+    struct closer *cl = calloc(1, sizeof *cl);
     for (int i = 0; i < n_subs; i++) {
         pthread_join(subs[i].th, NULL);
-        nng_close(subs[i].sock);
+        if (cl != NULL)
+            cl->socks[cl->n++] = subs[i].sock;
     }
-    for (int i = 0; i < net->n; i++)
-        nng_close(r->req[i]);
-    if (rv == 0)
+    for (int i = 0; cl != NULL && i < net->n; i++)
+        cl->socks[cl->n++] = r->req[i];
+    if (cl != NULL)
+        close_with_deadline(cl);
+    if (rv == 0) {
         result_fill(r, res, w0, w1);
+        uint64_t n = cpu_a_ns ? committed_between(r, cpu_a_ns, cpu_b_ns, NULL, NULL) : 0;
+        res->cpu_us_per_tx = n > 0 && cpu_b > cpu_a ? (double)(cpu_b - cpu_a) / (double)n : 0;
+    }
     for (int s = 0; s < STEP_COUNT; s++)
         if (atomic_load(&r->failed[s]) > 0)
             fprintf(stderr, "hansa-bench: %" PRIu64 " %s transactions committed with a rejection\n",

@@ -375,7 +375,8 @@ long bench_load_find(const struct bench_load *l, const uint8_t id[WIRE_HASH_BYTE
 }
 
 int bench_load_make(struct bench_load *l, const struct bench_keys *k, const char *chain_id,
-                    const char *run, const char *line_id, uint32_t n_chains, enum bench_mix mix)
+                    const char *run, const char *line_id, uint32_t n_chains, enum bench_mix mix,
+                    uint64_t span_ms)
 {
     memset(l, 0, sizeof *l);
     l->n_chains = n_chains;
@@ -384,10 +385,15 @@ int bench_load_make(struct bench_load *l, const struct bench_keys *k, const char
     if (l->tx == NULL || l->steps == NULL)
         return -1;
     memset(l->steps, 0xff, (size_t)n_chains * sizeof *l->steps);
-    uint64_t now = now_ms();
+    uint64_t start_ms = now_ms();
     for (uint32_t c = 0; c < n_chains; c++) {
         struct chain_doc d;
         chain_doc_init(&d, run, c);
+        /* Stamped with the time it is planned to be sent at: a load longer
+         * than the replay window (10 minutes) would otherwise be refused
+         * OUTSIDE_WINDOW in its last part, or dropped from a mempool once
+         * its stamp aged past the window. */
+        uint64_t now = start_ms + span_ms * c / n_chains;
         int rv = gen_order(l, k, chain_id, &d, c, now);
         if (rv == 0 && mix == MIX_TRADE) {
             rv = gen_payment(l, k, chain_id, &d, c, now);

@@ -162,55 +162,105 @@ static void *state_load(const struct ledger_state *st, const ProtobufCMessageDes
     return m;
 }
 
+hansa_err ledger_admission_params(const struct ledger_state *st, struct ledger_admission *a)
+{
+    hansa_err err;
+    wire_free(a->params);
+    a->params = state_load(st, &hansa__parameters__descriptor, LEDGER_KEY_PARAMS,
+                           strlen(LEDGER_KEY_PARAMS), &err);
+    if (err == HANSA_OK && a->params == NULL)
+        err = HANSA_EFORMAT; /* genesis always writes them */
+    return err;
+}
+
+hansa_err ledger_admission_signer(const struct ledger_state *st, const char *signer,
+                                  struct ledger_admission *a)
+{
+    char key[LEDGER_KEY_BYTES_MAX];
+    size_t n = ledger_key_party(key, signer);
+    hansa_err err;
+    wire_free(a->signer);
+    a->signer = state_load(st, &hansa__party__descriptor, key, n, &err);
+    return err;
+}
+
+hansa_err ledger_admission_load(const struct ledger_state *st, const char *signer,
+                                struct ledger_admission *a, char *why, size_t why_len)
+{
+    memset(a, 0, sizeof *a);
+    hansa_err err = ledger_admission_params(st, a);
+    if (err == HANSA_OK)
+        err = ledger_admission_signer(st, signer, a);
+    if (err != HANSA_OK) {
+        snprintf(why, why_len, "state read failed: %s", hansa_strerror(err));
+        ledger_admission_free(a);
+    }
+    return err;
+}
+
+void ledger_admission_free(struct ledger_admission *a)
+{
+    wire_free(a->params);
+    wire_free(a->signer);
+    memset(a, 0, sizeof *a);
+}
+
+Hansa__ResultCode ledger_admit_signer_with(const struct ledger_admission *a,
+                                           const struct wire_tx *tx, char *why, size_t why_len)
+{
+    const Hansa__Party *p = a->signer;
+    if (p == NULL || p->status != HANSA__PARTY_STATUS__PARTY_STATUS_ACTIVE) {
+        snprintf(why, why_len, "signer %s is not a registered party", tx->body->signer);
+        return HANSA__RESULT_CODE__RESULT_UNKNOWN_SIGNER;
+    }
+    if (!ledger_party_has_key(p, tx->envelope->signer_key.data)) {
+        snprintf(why, why_len, "the signing key is not registered to %s", tx->body->signer);
+        return HANSA__RESULT_CODE__RESULT_UNKNOWN_SIGNER;
+    }
+    return OK;
+}
+
+Hansa__ResultCode ledger_admit_with(const struct ledger_admission *a, const struct wire_tx *tx,
+                                    uint64_t now_ms, char *why, size_t why_len)
+{
+    const Hansa__Parameters *params = a->params;
+    const Hansa__Party *p = a->signer;
+    uint64_t created = tx->body->created_ms;
+    if (p == NULL) {
+        snprintf(why, why_len, "state read failed: no party %s", tx->body->signer);
+        return HANSA__RESULT_CODE__RESULT_UNSPECIFIED;
+    }
+    if ((created > now_ms ? created - now_ms : now_ms - created) > params->tx_replay_window_ms) {
+        snprintf(why, why_len, "created_ms %llu is more than %llu ms from the node's time %llu",
+                 (unsigned long long)created, (unsigned long long)params->tx_replay_window_ms,
+                 (unsigned long long)now_ms);
+        return HANSA__RESULT_CODE__RESULT_OUTSIDE_WINDOW;
+    }
+    Hansa__ResultCode code = check_role(p, tx->body, why, why_len);
+    if (code == OK)
+        code = check_document(tx->body, params, why, why_len);
+    return code;
+}
+
 Hansa__ResultCode ledger_admit_signer(const struct ledger_state *st, const struct wire_tx *tx,
                                       char *why, size_t why_len)
 {
-    char key[LEDGER_KEY_BYTES_MAX];
-    size_t n = ledger_key_party(key, tx->body->signer);
-    hansa_err err;
-    Hansa__Party *p = state_load(st, &hansa__party__descriptor, key, n, &err);
-    Hansa__ResultCode code = OK;
-    if (err != HANSA_OK) {
-        snprintf(why, why_len, "state read failed: %s", hansa_strerror(err));
-        code = HANSA__RESULT_CODE__RESULT_UNSPECIFIED;
-    } else if (p == NULL || p->status != HANSA__PARTY_STATUS__PARTY_STATUS_ACTIVE) {
-        snprintf(why, why_len, "signer %s is not a registered party", tx->body->signer);
-        code = HANSA__RESULT_CODE__RESULT_UNKNOWN_SIGNER;
-    } else if (!ledger_party_has_key(p, tx->envelope->signer_key.data)) {
-        snprintf(why, why_len, "the signing key is not registered to %s", tx->body->signer);
-        code = HANSA__RESULT_CODE__RESULT_UNKNOWN_SIGNER;
-    }
-    wire_free(p);
+    struct ledger_admission a;
+    if (ledger_admission_load(st, tx->body->signer, &a, why, why_len) != HANSA_OK)
+        return HANSA__RESULT_CODE__RESULT_UNSPECIFIED;
+    Hansa__ResultCode code = ledger_admit_signer_with(&a, tx, why, why_len);
+    ledger_admission_free(&a);
     return code;
 }
 
 Hansa__ResultCode ledger_admit(const struct ledger_state *st, const struct wire_tx *tx,
                                uint64_t now_ms, char *why, size_t why_len)
 {
-    hansa_err err;
-    Hansa__Parameters *params = state_load(st, &hansa__parameters__descriptor, LEDGER_KEY_PARAMS,
-                                           strlen(LEDGER_KEY_PARAMS), &err);
-    char key[LEDGER_KEY_BYTES_MAX];
-    size_t n = ledger_key_party(key, tx->body->signer);
-    Hansa__Party *p =
-        err == HANSA_OK ? state_load(st, &hansa__party__descriptor, key, n, &err) : NULL;
-    Hansa__ResultCode code = OK;
-    uint64_t created = tx->body->created_ms;
-    if (err != HANSA_OK || params == NULL || p == NULL) {
-        snprintf(why, why_len, "state read failed: %s",
-                 err != HANSA_OK ? hansa_strerror(err) : "no parameters or party");
-        code = HANSA__RESULT_CODE__RESULT_UNSPECIFIED;
-    } else if ((created > now_ms ? created - now_ms : now_ms - created) >
-               params->tx_replay_window_ms) {
-        snprintf(why, why_len, "created_ms %llu is more than %llu ms from the node's time %llu",
-                 (unsigned long long)created, (unsigned long long)params->tx_replay_window_ms,
-                 (unsigned long long)now_ms);
-        code = HANSA__RESULT_CODE__RESULT_OUTSIDE_WINDOW;
-    } else if ((code = check_role(p, tx->body, why, why_len)) == OK) {
-        code = check_document(tx->body, params, why, why_len);
-    }
-    wire_free(p);
-    wire_free(params);
+    struct ledger_admission a;
+    if (ledger_admission_load(st, tx->body->signer, &a, why, why_len) != HANSA_OK)
+        return HANSA__RESULT_CODE__RESULT_UNSPECIFIED;
+    Hansa__ResultCode code = ledger_admit_with(&a, tx, now_ms, why, why_len);
+    ledger_admission_free(&a);
     return code;
 }
 

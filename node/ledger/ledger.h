@@ -40,6 +40,13 @@ struct ledger_state {
     /* Visit, in byte order, every key that starts with prefix. */
     hansa_err (*scan)(void *ctx, const uint8_t *prefix, size_t prefix_len, ledger_visit_fn visit,
                       void *arg);
+    /* Optional (NULL: scan, with the visitor stopping itself): the same,
+     * only keys before until (exclusive). A store-backed state bounds its
+     * iterator with it, which matters where deleted keys pile up past the
+     * last key wanted (the risk engine's cancelled timers). */
+    hansa_err (*scan_until)(void *ctx, const uint8_t *prefix, size_t prefix_len,
+                            const uint8_t *until, size_t until_len, ledger_visit_fn visit,
+                            void *arg);
 };
 
 /* One output write; val == NULL deletes key. Buffers owned by the output. */
@@ -110,6 +117,30 @@ HANSA_MUST_USE hansa_err ledger_genesis(const struct ledger_genesis *g, struct l
  */
 Hansa__ResultCode ledger_admit_signer(const struct ledger_state *st, const struct wire_tx *tx,
                                       char *why, size_t why_len);
+/* The same checks on state read once: ledger_admission_load reads the
+ * parameters and the signer's party (NULL if unknown) for both, so an
+ * admission makes two state reads instead of four. The loaded records are
+ * the caller's until ledger_admission_free. A storage failure returns its
+ * error with a sentence in why. */
+struct ledger_admission {
+    Hansa__Parameters *params;
+    Hansa__Party *signer;
+};
+HANSA_MUST_USE hansa_err ledger_admission_load(const struct ledger_state *st, const char *signer,
+                                               struct ledger_admission *a, char *why,
+                                               size_t why_len);
+/* The two reads of ledger_admission_load one at a time (a zeroed first),
+ * for a caller that needs the parameters before it knows the signer (the
+ * size limit comes before decoding). */
+HANSA_MUST_USE hansa_err ledger_admission_params(const struct ledger_state *st,
+                                                 struct ledger_admission *a);
+HANSA_MUST_USE hansa_err ledger_admission_signer(const struct ledger_state *st, const char *signer,
+                                                 struct ledger_admission *a);
+void ledger_admission_free(struct ledger_admission *a);
+Hansa__ResultCode ledger_admit_signer_with(const struct ledger_admission *a,
+                                           const struct wire_tx *tx, char *why, size_t why_len);
+Hansa__ResultCode ledger_admit_with(const struct ledger_admission *a, const struct wire_tx *tx,
+                                    uint64_t now_ms, char *why, size_t why_len);
 Hansa__ResultCode ledger_admit(const struct ledger_state *st, const struct wire_tx *tx,
                                uint64_t now_ms, char *why, size_t why_len);
 

@@ -49,16 +49,13 @@ static void to_mempool(const struct admission *a, struct wire_tx *tx, const uint
     snprintf(r->why, sizeof r->why, "the mempool is full; retry later");
 }
 
-/* The checks after wire_tx_open. */
-static void admit_opened(const struct admission *a, struct wire_tx *tx, const uint8_t *bytes,
-                         size_t len, struct admission_result *r)
+/* The checks after wire_tx_open, on the parameters and the signer's party
+ * read once (a). */
+static void admit_opened(const struct admission *a, const struct ledger_admission *la,
+                         struct wire_tx *tx, const uint8_t *bytes, size_t len,
+                         struct admission_result *r)
 {
-    struct ledger_state st = store_ledger_state(a->store);
-    r->code = ledger_admit_signer(&st, tx, r->why, sizeof r->why);
-    if (r->code == RES(UNSPECIFIED)) {
-        r->failure = HANSA_EIO;
-        return;
-    }
+    r->code = ledger_admit_signer_with(la, tx, r->why, sizeof r->why);
     if (r->code != RES(OK))
         return;
 
@@ -76,7 +73,7 @@ static void admit_opened(const struct admission *a, struct wire_tx *tx, const ui
     }
 
     uint64_t now = a->now_ms(a->now_ctx);
-    r->code = ledger_admit(&st, tx, now, r->why, sizeof r->why);
+    r->code = ledger_admit_with(la, tx, now, r->why, sizeof r->why);
     if (r->code == RES(UNSPECIFIED)) {
         r->failure = HANSA_EIO;
         return;
@@ -95,34 +92,24 @@ static void admit_opened(const struct admission *a, struct wire_tx *tx, const ui
     to_mempool(a, tx, bytes, len, now, r);
 }
 
-static hansa_err load_params(const struct admission *a, Hansa__Parameters **out)
-{
-    struct ledger_state st = store_ledger_state(a->store);
-    uint8_t *val = NULL;
-    size_t len = 0;
-    hansa_err rv =
-        st.get(st.ctx, (const uint8_t *)LEDGER_KEY_PARAMS, strlen(LEDGER_KEY_PARAMS), &val, &len);
-    if (rv == HANSA_OK)
-        rv = wire_decode(&hansa__parameters__descriptor, val, len, HANSA_BLOCK_BYTES_MAX,
-                         WIRE_LENIENT, (ProtobufCMessage **)out);
-    free(val);
-    return rv;
-}
-
 void admission_admit(const struct admission *a, const uint8_t *bytes, size_t len,
                      struct admission_result *r)
 {
     memset(r, 0, sizeof *r);
     wire_tx_id(bytes, len, r->tx_id);
-    Hansa__Parameters *params = NULL;
-    hansa_err rv = load_params(a, &params);
+    /* The size limit is a parameter, so the parameters are read before
+     * decoding; the signer's party only once the body names it. */
+    struct ledger_state st = store_ledger_state(a->store);
+    struct ledger_admission la = {0};
+    hansa_err rv = ledger_admission_params(&st, &la);
     if (rv != HANSA_OK) {
+        ledger_admission_free(&la);
         fail(r, rv, "the parameters could not be read");
         return;
     }
-    uint32_t max_tx_bytes = params->max_tx_bytes;
-    wire_free(params);
+    uint32_t max_tx_bytes = la.params->max_tx_bytes;
     if (len > max_tx_bytes) {
+        ledger_admission_free(&la);
         r->code = RES(TOO_LARGE);
         snprintf(r->why, sizeof r->why, "the transaction is %zu bytes; the limit is %u bytes", len,
                  (unsigned)max_tx_bytes);
@@ -130,11 +117,18 @@ void admission_admit(const struct admission *a, const uint8_t *bytes, size_t len
     }
     struct wire_tx tx;
     rv = wire_tx_open(&tx, bytes, len, a->chain_id);
-    switch (rv) {
-    case HANSA_OK:
-        admit_opened(a, &tx, bytes, len, r);
+    if (rv == HANSA_OK) {
+        rv = ledger_admission_signer(&st, tx.body->signer, &la);
+        if (rv == HANSA_OK)
+            admit_opened(a, &la, &tx, bytes, len, r);
+        else
+            fail(r, rv, "the signer's party could not be read");
+        ledger_admission_free(&la);
         wire_tx_close(&tx); /* zeroed if it went to the mempool */
         return;
+    }
+    ledger_admission_free(&la);
+    switch (rv) {
     case HANSA_ETOOLARGE:
         r->code = RES(TOO_LARGE);
         snprintf(r->why, sizeof r->why,

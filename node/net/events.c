@@ -11,10 +11,15 @@
 #include "log.h"
 #include "tls.h"
 
-/* Per-subscriber queue on the publisher (messages). Above nng's default of
- * 16 so that a subscriber that reads promptly does not lose a burst of one
- * block's receipts; beyond it the oldest are dropped (LIBNOTES 1.3). */
-#define EVENTS_SUBSCRIBER_QUEUE 1024
+/* Per-subscriber queue on the publisher (messages); beyond it the oldest
+ * are dropped (LIBNOTES 1.3). A block publishes one receipt per
+ * transaction at once, and at the earlier 1,024 a subscriber lost most of
+ * a 5,000-transaction block's receipts whenever its TLS pipe fell a moment
+ * behind (the benchmark lost tens of thousands per minute). nng's maximum,
+ * 8,192, holds a full default block ([blocks] max_txs, 5,000) with
+ * its block event; at ~200 bytes a message that is under 2 MiB per slow
+ * subscriber. */
+#define EVENTS_SUBSCRIBER_QUEUE 8192
 
 struct events {
     nng_socket sock;

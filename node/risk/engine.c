@@ -204,53 +204,108 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return c != 0 ? c : (al > bl) - (al < bl);
 }
 
-/* Visit committed keys with prefix merged with this block's overlay; skip
- * strips that many leading bytes from the key passed to visit. */
+/* A streaming merge of a committed-state scan with this block's overlay:
+ * the store scan calls merge_visit for each committed key in order, and the
+ * overlay entries (sorted) that come before it are visited first. An
+ * overlay entry replaces the committed value of its key, and a deleted one
+ * (val NULL) hides it. Nothing is copied, and a visitor that stops ends the
+ * store scan too: fire_timers stops at the first timer not yet due, so a
+ * block reads the timers it fires, not every live timer. (The earlier
+ * version collected the whole prefix first: with ~1M live 3DOC-MISSING
+ * timers that was a copy of every timer on every block.) */
+struct merge {
+    size_t prefix_len, skip, until_len;
+    const uint8_t *prefix, *until; /* until: NULL or the exclusive end */
+    const struct overlay_entry_view *ov;
+    size_t n_ov, j; /* next overlay entry */
+    ledger_visit_fn visit;
+    void *arg;
+    bool stopped;
+};
+
+static bool merge_ov_here(const struct merge *m)
+{
+    if (m->j >= m->n_ov)
+        return false;
+    const struct overlay_entry_view *e = &m->ov[m->j];
+    return e->key_len >= m->prefix_len && memcmp(e->key, m->prefix, m->prefix_len) == 0 &&
+           (m->until == NULL || key_cmp(e->key, e->key_len, m->until, m->until_len) < 0);
+}
+
+/* Visit the overlay entry at j (and step past it); false if the visitor
+ * stopped. */
+static bool merge_take_ov(struct merge *m)
+{
+    const struct overlay_entry_view *e = &m->ov[m->j++];
+    if (e->val == NULL)
+        return true;
+    if (!m->visit(m->arg, e->key + m->skip, e->key_len - m->skip, e->val, e->val_len)) {
+        m->stopped = true;
+        return false;
+    }
+    return true;
+}
+
+static bool merge_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                        size_t val_len)
+{
+    struct merge *m = arg;
+    int cmp = -1;
+    while (merge_ov_here(m) &&
+           (cmp = key_cmp(m->ov[m->j].key, m->ov[m->j].key_len, key, key_len)) < 0)
+        if (!merge_take_ov(m))
+            return false;
+    if (merge_ov_here(m) && cmp == 0)
+        return merge_take_ov(m); /* this block's value (or deletion) wins */
+    if (!m->visit(m->arg, key + m->skip, key_len - m->skip, val, val_len)) {
+        m->stopped = true;
+        return false;
+    }
+    return true;
+}
+
+/* Visit committed keys with prefix (and before until, unless NULL) merged
+ * with this block's overlay, in key order, until visit returns false; skip
+ * strips that many leading bytes from the key passed to visit. Keys and
+ * values are valid only during the call, and visit must not write to the
+ * overlay. */
+static hansa_err raw_scan_until(struct risk_ctx *ctx, const uint8_t *prefix, size_t prefix_len,
+                                const uint8_t *until, size_t until_len, size_t skip,
+                                ledger_visit_fn visit, void *arg)
+{
+    struct overlay_entry_view *ov = NULL;
+    size_t n_ov = 0;
+    hansa_err rv = overlay_sorted(ctx->ov, &ov, &n_ov);
+    if (rv != HANSA_OK)
+        return rv;
+    struct merge m = {.prefix = prefix,
+                      .prefix_len = prefix_len,
+                      .until = until,
+                      .until_len = until_len,
+                      .skip = skip,
+                      .ov = ov,
+                      .n_ov = n_ov,
+                      .visit = visit,
+                      .arg = arg};
+    /* First overlay entry with the prefix. */
+    while (m.j < n_ov && key_cmp(ov[m.j].key, ov[m.j].key_len, prefix, prefix_len) < 0)
+        m.j++;
+    const struct ledger_state *st = &ctx->env->alerts;
+    if (until != NULL && st->scan_until != NULL)
+        rv = st->scan_until(st->ctx, prefix, prefix_len, until, until_len, merge_visit, &m);
+    else
+        rv = st->scan(st->ctx, prefix, prefix_len, merge_visit, &m);
+    while (rv == HANSA_OK && !m.stopped && merge_ov_here(&m))
+        if (!merge_take_ov(&m))
+            break;
+    free(ov);
+    return rv;
+}
+
 hansa_err risk_raw_scan(struct risk_ctx *ctx, const uint8_t *prefix, size_t prefix_len, size_t skip,
                         ledger_visit_fn visit, void *arg)
 {
-    struct collect c = {0};
-    hansa_err rv =
-        ctx->env->alerts.scan(ctx->env->alerts.ctx, prefix, prefix_len, collect_visit, &c);
-    if (rv == HANSA_OK)
-        rv = c.err;
-    struct overlay_entry_view *ov = NULL;
-    size_t n_ov = 0;
-    if (rv == HANSA_OK)
-        rv = overlay_sorted(ctx->ov, &ov, &n_ov);
-    if (rv != HANSA_OK) {
-        collect_free(&c);
-        return rv;
-    }
-    /* First overlay entry with the prefix. */
-    size_t j = 0;
-    while (j < n_ov && key_cmp(ov[j].key, ov[j].key_len, prefix, prefix_len) < 0)
-        j++;
-    size_t i = 0;
-    bool go = true;
-    while (go) {
-        bool have_ov =
-            j < n_ov && ov[j].key_len >= prefix_len && memcmp(ov[j].key, prefix, prefix_len) == 0;
-        bool have_c = i < c.n;
-        if (!have_ov && !have_c)
-            break;
-        int cmp = !have_ov  ? -1
-                  : !have_c ? 1
-                            : key_cmp(c.v[i].key, c.v[i].key_len, ov[j].key, ov[j].key_len);
-        if (cmp < 0) {
-            go = visit(arg, c.v[i].key + skip, c.v[i].key_len - skip, c.v[i].val, c.v[i].val_len);
-            i++;
-        } else {
-            if (ov[j].val != NULL)
-                go = visit(arg, ov[j].key + skip, ov[j].key_len - skip, ov[j].val, ov[j].val_len);
-            if (cmp == 0)
-                i++;
-            j++;
-        }
-    }
-    free(ov);
-    collect_free(&c);
-    return HANSA_OK;
+    return raw_scan_until(ctx, prefix, prefix_len, NULL, 0, skip, visit, arg);
 }
 
 /* ---- the rule's state ---- */
@@ -332,7 +387,16 @@ static hansa_err fire_timers(struct risk_ctx *ctx)
     uint8_t prefix[RISK_KEY_BYTES_MAX];
     size_t n = rule_key(prefix, sizeof prefix, 't', ctx->rule->id, NULL, 0);
     struct due_scan d = {.now_ms = ctx->b->time_ms};
-    hansa_err rv = risk_raw_scan(ctx, prefix, n, n, due_visit, &d);
+    /* Due means before the block's time: the scan ends at the first key
+     * with that due time. Cancelled timers (most of 3DOC-MISSING's: the
+     * documents arrived) leave deleted keys at their future due times, and
+     * an unbounded scan stepped through all of them to reach the first live
+     * timer on every block. */
+    uint8_t until[RISK_KEY_BYTES_MAX];
+    HANSA_ASSERT(n + 8 <= sizeof until);
+    memcpy(until, prefix, n);
+    risk_be64_put(until + n, d.now_ms);
+    hansa_err rv = raw_scan_until(ctx, prefix, n, until, n + 8, n, due_visit, &d);
     if (rv == HANSA_OK)
         rv = d.due.err;
     for (size_t i = 0; rv == HANSA_OK && i < d.due.n; i++) {

@@ -121,16 +121,29 @@ static void scan_loop(rocksdb_iterator_t *it, const uint8_t *prefix, size_t pref
 hansa_err store_scan(struct store *s, enum store_family f, const uint8_t *prefix, size_t prefix_len,
                      const uint8_t *from, size_t from_len, ledger_visit_fn visit, void *arg)
 {
+    return store_scan_range(s, f, prefix, prefix_len, from, from_len, NULL, 0, visit, arg);
+}
+
+hansa_err store_scan_range(struct store *s, enum store_family f, const uint8_t *prefix,
+                           size_t prefix_len, const uint8_t *from, size_t from_len,
+                           const uint8_t *until, size_t until_len, ledger_visit_fn visit, void *arg)
+{
     HANSA_ASSERT(s != NULL && f < STORE_FAMILY_COUNT && visit != NULL);
     HANSA_ASSERT(prefix != NULL || prefix_len == 0);
+    HANSA_ASSERT(until == NULL || until_len > 0);
     uint8_t *ub = malloc(prefix_len > 0 ? prefix_len : 1);
     if (ub == NULL)
         return store_fail(s, HANSA_ENOMEM, "scan: out of memory");
     size_t ub_len = prefix_upper_bound(prefix, prefix_len, ub);
+    const uint8_t *bound = ub;
+    if (until != NULL && (ub_len == 0 || key_cmp(until, until_len, ub, ub_len) < 0)) {
+        bound = until; /* tighter than the prefix's end */
+        ub_len = until_len;
+    }
     rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
     HANSA_ASSERT(ro != NULL);
     if (ub_len > 0)
-        rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)ub, ub_len);
+        rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)bound, ub_len);
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[f]);
 
     const uint8_t *start = prefix;

@@ -142,6 +142,14 @@ HANSA_MUST_USE hansa_err store_tx_location(struct store *s, const uint8_t tx_id[
 HANSA_MUST_USE hansa_err store_scan(struct store *s, enum store_family f, const uint8_t *prefix,
                                     size_t prefix_len, const uint8_t *from, size_t from_len,
                                     ledger_visit_fn visit, void *arg);
+/* The same, ending before until (exclusive; NULL = the end of the prefix).
+ * The bound is given to RocksDB, so the iterator stops there instead of
+ * stepping through every deleted key up to the next live one. */
+HANSA_MUST_USE hansa_err store_scan_range(struct store *s, enum store_family f,
+                                          const uint8_t *prefix, size_t prefix_len,
+                                          const uint8_t *from, size_t from_len,
+                                          const uint8_t *until, size_t until_len,
+                                          ledger_visit_fn visit, void *arg);
 
 /* A consistent copy of the whole database in dir (which must not exist:
  * HANSA_EEXIST), via a RocksDB checkpoint, verified by opening it: a copy

@@ -586,6 +586,32 @@ Test(store, scans_keys_with_a_prefix_in_byte_order)
     close_store(s);
 }
 
+static struct seen scan_until(struct store *s, const char *prefix, const char *until)
+{
+    struct seen seen = {0};
+    hansa_err rv = store_scan_range(s, STORE_STATE, (const uint8_t *)prefix, strlen(prefix), NULL,
+                                    0, (const uint8_t *)until, strlen(until), seen_visit, &seen);
+    cr_assert_eq(rv, HANSA_OK);
+    return seen;
+}
+
+Test(store, scans_a_prefix_up_to_an_exclusive_end_key)
+{
+    struct store *s = store_with_keys(scan_keys, N_SCAN_KEYS);
+    struct seen r = scan_until(s, "a", "abd");
+    cr_assert_eq(r.n, 3, "a, ab, abc: the end key itself is left out");
+    cr_assert_str_eq(r.keys[2], "abc");
+    r = scan_until(s, "a", "abca");
+    cr_assert_eq(r.n, 3, "an end between keys");
+    r = scan_until(s, "a", "zz");
+    cr_assert_eq(r.n, 5, "an end past the prefix stops at the prefix's end");
+    r = scan_until(s, "ab", "a");
+    cr_assert_eq(r.n, 0, "an end before the prefix visits nothing");
+    r = scan_until(s, "\xff\xff", "\xff\xff\x01");
+    cr_assert_eq(r.n, 1, "an end inside a prefix of 0xff bytes");
+    close_store(s);
+}
+
 Test(store, scans_from_a_start_key_inside_the_prefix)
 {
     struct store *s = store_with_keys(scan_keys, N_SCAN_KEYS);

@@ -91,9 +91,27 @@ static hansa_err ms_scan(void *ctx, const uint8_t *prefix, size_t prefix_len, le
     return HANSA_OK;
 }
 
+/* Like the store's bounded scan: stops before until. */
+static hansa_err ms_scan_until(void *ctx, const uint8_t *prefix, size_t prefix_len,
+                               const uint8_t *until, size_t until_len, ledger_visit_fn visit,
+                               void *arg)
+{
+    struct memstate *m = ctx;
+    for (size_t i = lower_bound(m, prefix, prefix_len); i < m->n; i++) {
+        const struct kv *e = &m->items[i];
+        if (e->key_len < prefix_len || memcmp(e->key, prefix, prefix_len) != 0 ||
+            cmp(e->key, e->key_len, until, until_len) >= 0)
+            break;
+        if (!visit(arg, e->key, e->key_len, e->val, e->val_len))
+            break;
+    }
+    return HANSA_OK;
+}
+
 struct ledger_state memstate_view(struct memstate *m)
 {
-    return (struct ledger_state){.ctx = m, .get = ms_get, .scan = ms_scan};
+    return (struct ledger_state){
+        .ctx = m, .get = ms_get, .scan = ms_scan, .scan_until = ms_scan_until};
 }
 
 static void put(struct memstate *m, const struct ledger_write *w)
