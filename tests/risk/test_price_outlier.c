@@ -5,6 +5,7 @@
  * is usually one order of MER-SZ-0002 with 20 lines at 1,000 CNY per PCE
  * of HS 851822; the order under test is MER-SZ-0001's.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -257,4 +258,115 @@ Test(price_outlier, a_disabled_rule_stays_silent)
     baseline(20, 1000);
     tr_ok(order_same(TR_MER, "SO-1", 1, 5000));
     rfx_take_none(&r, RULE);
+}
+
+/* ---- several orders in one block (the rule keeps the block's windows in
+ * memory and writes them once: the outcome must be that of one order per
+ * block) ---- */
+
+#define BLOCK_ORDERS 32
+
+/* One block: n one-line orders (HS 851822, PCE, CNY) of merchant at the
+ * given prices, optionally preceded by a cancellation. */
+static void order_block(const char *cancel_merchant, const char *cancel_no, const char *merchant,
+                        const int64_t *prices, size_t n)
+{
+    cr_assert_leq(n, BLOCK_ORDERS);
+    static struct fx_order_doc docs[BLOCK_ORDERS];
+    static Hansa__CancelOrder cancel;
+    static Hansa__OrderRef ref;
+    Hansa__TxBody bodies[BLOCK_ORDERS + 1], *pb[BLOCK_ORDERS + 1];
+    const char *signers[BLOCK_ORDERS + 1];
+    struct fx_result res[BLOCK_ORDERS + 1];
+    size_t k = 0;
+    if (cancel_no != NULL) {
+        hansa__cancel_order__init(&cancel);
+        hansa__order_ref__init(&ref);
+        ref.merchant = (char *)cancel_merchant;
+        ref.order_no = (char *)cancel_no;
+        cancel.order = &ref;
+        fx_body(&bodies[k], HANSA__TX_BODY__ACTION_CANCEL_ORDER, &cancel);
+        signers[k] = cancel_merchant;
+        pb[k] = &bodies[k];
+        k++;
+    }
+    for (size_t i = 0; i < n; i++, k++) {
+        char no[32];
+        snprintf(no, sizeof no, "BLK-%" PRIu64 "-%zu", r.f.height, i);
+        fx_order_doc(&docs[i], merchant, no, prices[i]);
+        fx_body(&bodies[k], HANSA__TX_BODY__ACTION_CREATE_ORDER, &docs[i].doc);
+        signers[k] = merchant;
+        pb[k] = &bodies[k];
+    }
+    fx_block(&r.f, signers, pb, k, res);
+    for (size_t i = 0; i < k; i++)
+        cr_assert_eq(res[i].code, HANSA__RESULT_CODE__RESULT_OK, "tx %zu: %s", i, res[i].why);
+}
+
+Test(price_outlier, orders_earlier_in_the_same_block_are_the_baseline_of_later_ones)
+{
+    int64_t prices[21];
+    for (size_t i = 0; i < 20; i++)
+        prices[i] = 1000;
+    prices[20] = 5000;
+    order_block(NULL, NULL, TR_MER, prices, 21);
+    rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_HIGH);
+    rfx_take_none(&r, RULE);
+}
+
+Test(price_outlier, the_twentieth_line_of_a_block_has_no_median_yet)
+{
+    int64_t prices[20];
+    for (size_t i = 0; i < 19; i++)
+        prices[i] = 1000;
+    prices[19] = 5000;
+    order_block(NULL, NULL, TR_MER, prices, 20);
+    rfx_take_none(&r, RULE);
+}
+
+Test(price_outlier, a_cancellation_first_in_a_block_leaves_the_baseline_of_its_orders)
+{
+    baseline(20, 1000);
+    int64_t prices[1] = {5000};
+    order_block(TR_MER2, "BASE-1", TR_MER, prices, 1);
+    rfx_take_none(&r, RULE);
+}
+
+Test(price_outlier, a_block_of_orders_leaves_one_window_with_one_timer_and_the_latest_lines)
+{
+    rfx_reinit(&r, "[PRICE-OUTLIER]\nlines_kept = 20\n");
+    int64_t prices[BLOCK_ORDERS];
+    for (size_t i = 0; i < BLOCK_ORDERS; i++)
+        prices[i] = i < 12 ? 9000 : 1000; /* the 12 dearest leave as the window is trimmed */
+    order_block(NULL, NULL, TR_MER2, prices, BLOCK_ORDERS);
+    (void)rfx_take_rule(&r, RULE, (Hansa__Alert *[BLOCK_ORDERS]){0}, BLOCK_ORDERS);
+    cr_assert_eq(rfx_rule_keys(&r, RULE, 's'), 1);
+    cr_assert_eq(rfx_rule_keys(&r, RULE, 't'), 1, "one timer, for the window's last line");
+    /* The window now holds 20 lines at 1,000: 2,000 is twice its median. */
+    tr_ok(order_same(TR_MER, "SO-1", 1, 2000));
+    rfx_take_alert(&r, RULE, HANSA__ALERT_KIND__ALERT_KIND_NEW, HANSA__SEVERITY__SEVERITY_MEDIUM);
+    /* And it expires as a whole, 180 days after that last line. */
+    rfx_advance_to(&r, r.f.time_ms + 181 * TR_DAY_MS);
+    cr_assert_eq(rfx_rule_keys(&r, RULE, 's'), 0);
+    cr_assert_eq(rfx_rule_keys(&r, RULE, 't'), 0);
+}
+
+Test(price_outlier, an_order_touching_many_windows_judges_each_line_against_its_own)
+{
+    static const char *codes[10] = {"851810", "851821", "851822", "851829", "851830",
+                                    "851840", "851850", "851890", "852110", "852190"};
+    struct line base[200], probe[10];
+    for (size_t i = 0; i < 200; i++)
+        base[i] = (struct line){codes[i % 10], "PCE", 1000 + (int64_t)(i % 10) * 100};
+    tr_ok(order_lines(TR_MER2, "BASE-1", "CNY", base, 200));
+    rfx_take_none(&r, RULE);
+    /* Line i at 4x its own window's price: HIGH for every line. At 4x any
+     * other window's median some lines would fall below it. */
+    for (size_t i = 0; i < 10; i++)
+        probe[i] = (struct line){codes[i], "PCE", 4 * (1000 + (int64_t)i * 100)};
+    tr_ok(order_lines(TR_MER, "SO-1", "CNY", probe, 10));
+    Hansa__Alert *a[12];
+    cr_assert_eq(rfx_take_rule(&r, RULE, a, 12), 10);
+    for (size_t i = 0; i < 10; i++)
+        cr_assert_eq(a[i]->severity, HANSA__SEVERITY__SEVERITY_HIGH, "line %zu", i + 1);
 }
