@@ -199,7 +199,7 @@ static Hansa__Response *status_of(const char *url, uint32_t timeout_ms)
             nng_free(ans, ans_len);
         }
     }
-    nng_close(s);
+    bench_close(&s, 1);
     if (resp != NULL && resp->kind_case != HANSA__RESPONSE__KIND_STATUS) {
         hansa__response__free_unpacked(resp, NULL);
         resp = NULL;

@@ -40,6 +40,7 @@
 #include <nng/supplemental/tls/tls.h>
 
 #include "bench.h"
+#include "hansa/assert.h"
 #include "hansa/hansa.h"
 
 #define RECV_TIMEOUT_MS 200
@@ -391,14 +392,17 @@ static void *subscriber_main(void *arg)
 
 /* ---- closing sockets ---- */
 
-/* nng 1.5.2's nng_close can hang for good (LIBNOTES 1.9); one did at the end
- * of a 4-minute run, after the measurement, and the bench never printed its
- * result. So the run's sockets are closed on a helper thread, and after
- * CLOSE_WAIT_MS the bench goes on without it (the process exits soon). */
+/* nng 1.5.2's nng_close can hang for good (LIBNOTES 1.9). It did twice in
+ * one afternoon of runs: once closing the run's sockets after the
+ * measurement, once closing the setup transaction's sockets, and the bench
+ * never printed its result. So sockets are closed on a helper thread, and
+ * after CLOSE_WAIT_MS the bench goes on without it (the process exits
+ * soon; the hung thread and its sockets are left to the exit). */
 #define CLOSE_WAIT_MS 10000u
+#define CLOSE_MAX     (2 * BENCH_NODES_MAX)
 
 struct closer {
-    nng_socket socks[2 * BENCH_NODES_MAX];
+    nng_socket socks[CLOSE_MAX];
     int n;
     bool done;
     pthread_mutex_t mu;
@@ -417,15 +421,24 @@ static void *closer_main(void *arg)
     return NULL;
 }
 
-/* Close socks[0..n); c must outlive a hung close, so it is freed only
- * when the close finished in time (otherwise it is left to the exit). */
-static void close_with_deadline(struct closer *c)
+void bench_close(const nng_socket *socks, int n)
 {
+    HANSA_ASSERT(n >= 0 && n <= CLOSE_MAX);
+    struct closer *c = calloc(1, sizeof *c);
+    if (c == NULL) { /* closing inline is all that is left */
+        for (int i = 0; i < n; i++)
+            nng_close(socks[i]);
+        return;
+    }
+    memcpy(c->socks, socks, (size_t)n * sizeof *socks);
+    c->n = n;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     pthread_t th;
     if (pthread_create(&th, NULL, closer_main, c) != 0) {
-        closer_main(c);
+        closer_main(c); /* no thread to spare: close inline */
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
         free(c);
         return;
     }
@@ -438,10 +451,10 @@ static void close_with_deadline(struct closer *c)
     bool done = c->done;
     pthread_mutex_unlock(&c->mu);
     if (!done) {
-        fprintf(stderr, "hansa-bench: closing the run's sockets hung in nng_close (nng 1.5.2, "
-                        "LIBNOTES 1.9); going on without it\n");
+        fprintf(stderr, "hansa-bench: nng_close hung (nng 1.5.2, LIBNOTES 1.9); going on "
+                        "without it\n");
         pthread_detach(th);
-        return;
+        return; /* c stays with the hung thread */
     }
     pthread_join(th, NULL);
     pthread_cond_destroy(&c->cv);
@@ -585,9 +598,9 @@ int bench_submit_wait(const struct bench_net *net, const uint8_t *req, size_t le
                 hansa__response__free_unpacked(resp, NULL);
             nng_aio_free(aio);
         }
-        nng_close(rs);
+        bench_close(&rs, 1);
     }
-    nng_close(sub);
+    bench_close(&sub, 1);
     return result == HANSA__RESULT_CODE__RESULT_OK ? 0 : -1;
 }
 
@@ -790,16 +803,15 @@ int bench_run(const struct bench_net *net, struct bench_load *l, const struct be
         sleep_ns(100000000u);
     atomic_store(&r->stop_all, true);
     reconciler_close(&rc, rc_started);
-    struct closer *cl = calloc(1, sizeof *cl);
+    nng_socket socks[2 * BENCH_NODES_MAX];
+    int n_socks = 0;
     for (int i = 0; i < n_subs; i++) {
         pthread_join(subs[i].th, NULL);
-        if (cl != NULL)
-            cl->socks[cl->n++] = subs[i].sock;
+        socks[n_socks++] = subs[i].sock;
     }
-    for (int i = 0; cl != NULL && i < net->n; i++)
-        cl->socks[cl->n++] = r->req[i];
-    if (cl != NULL)
-        close_with_deadline(cl);
+    for (int i = 0; i < net->n; i++)
+        socks[n_socks++] = r->req[i];
+    bench_close(socks, n_socks);
     if (rv == 0) {
         result_fill(r, res, w0, w1);
         uint64_t n = cpu_a_ns ? committed_between(r, cpu_a_ns, cpu_b_ns, NULL, NULL) : 0;
