@@ -155,7 +155,7 @@ struct node_config {
  * Paths are the relative defaults ("validator.key", "data", "genesis.json",
  * "ca.crt", "tls/node.crt", "tls/node.key", "read-audit.log"); log level
  * "info"; heartbeat 5,000 ms; interval 50 ms; 5,000 txs per block;
- * mempool 50,000 txs and 256 MiB; 2 verifier threads.
+ * mempool 20,000 txs and 256 MiB; 2 verifier threads.
  */
 void node_config_init(struct node_config *c);
 

@@ -188,7 +188,7 @@ Test(config, optional_keys_take_their_defaults)
     cr_assert_eq(c.block_heartbeat_ms, 5000);
     cr_assert_eq(c.block_interval_ms, 50);
     cr_assert_eq(c.block_txs_max, 5000);
-    cr_assert_eq(c.mempool_txs_max, 50000);
+    cr_assert_eq(c.mempool_txs_max, 20000);
     cr_assert_eq(c.mempool_bytes_max, 256u << 20);
     cr_assert_eq(c.verifier_threads, 2);
 }
