@@ -68,6 +68,8 @@ void bench_net_stop(struct bench_net *net, uint32_t timeout_ms);
 uint64_t bench_rss_kib(pid_t pid);
 /* CPU time (user + system) a process has used, µs (0 if unknown). */
 uint64_t bench_cpu_us(pid_t pid);
+/* Transactions in node i's mempool, from its status (-1 on failure). */
+long bench_node_mempool(const struct bench_net *net, int i);
 /* Height reported by node i's status over plain tcp (0 on failure). */
 uint64_t bench_node_height(const struct bench_net *net, int i);
 

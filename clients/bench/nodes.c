@@ -216,6 +216,15 @@ uint64_t bench_node_height(const struct bench_net *net, int i)
     return h;
 }
 
+long bench_node_mempool(const struct bench_net *net, int i)
+{
+    Hansa__Response *r = status_of(net->node[i].api_tcp, 2000);
+    long n = r ? (long)r->status->mempool_txs : -1;
+    if (r)
+        hansa__response__free_unpacked(r, NULL);
+    return n;
+}
+
 static bool answers(const struct bench_node *nd)
 {
     Hansa__Response *r = status_of(nd->api_tcp, 500);

@@ -97,6 +97,18 @@ void admission_admit(const struct admission *a, const uint8_t *bytes, size_t len
 {
     memset(r, 0, sizeof *r);
     wire_tx_id(bytes, len, r->tx_id);
+    if (!mempool_has_room(a->mempool, len) && !mempool_contains(a->mempool, r->tx_id)) {
+        uint64_t h = 0;
+        uint32_t i = 0;
+        hansa_err rv = store_tx_location(a->store, r->tx_id, &h, &i);
+        if (rv == HANSA_ENOENT) {
+            r->code = RES(BUSY);
+            snprintf(r->why, sizeof r->why, "the mempool is full; retry later");
+            return;
+        }
+        /* committed (answered below as ALREADY_COMMITTED), or an index
+         * read failure (answered below as the node's failure) */
+    }
     /* The size limit is a parameter, so the parameters are read before
      * decoding; the signer's party only once the body names it. */
     struct ledger_state st = store_ledger_state(a->store);

@@ -158,6 +158,14 @@ hansa_err mempool_add(struct mempool *mp, struct mempool_tx *tx)
     return rv;
 }
 
+bool mempool_has_room(struct mempool *mp, size_t len)
+{
+    pthread_mutex_lock(&mp->mu);
+    bool room = mp->count < mp->cap && mp->bytes + len <= mp->max_bytes;
+    pthread_mutex_unlock(&mp->mu);
+    return room;
+}
+
 bool mempool_contains(struct mempool *mp, const uint8_t id[WIRE_HASH_BYTES])
 {
     pthread_mutex_lock(&mp->mu);

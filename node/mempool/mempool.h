@@ -34,6 +34,9 @@ void mempool_close(struct mempool *mp);
 /* Take ownership of *tx on HANSA_OK. HANSA_EEXIST: same id already pooled;
  * HANSA_EBUSY: full. On error *tx stays with the caller. */
 HANSA_MUST_USE hansa_err mempool_add(struct mempool *mp, struct mempool_tx *tx);
+/* True if a transaction of len bytes would fit now (count and bytes); a
+ * later mempool_add may still answer HANSA_EBUSY if others came first. */
+bool mempool_has_room(struct mempool *mp, size_t len);
 /* True if a transaction with this id is pooled. */
 bool mempool_contains(struct mempool *mp, const uint8_t id[WIRE_HASH_BYTES]);
 /* Move up to max_txs (and max_bytes, but always one) of the oldest

@@ -10,6 +10,7 @@
 
 #include <criterion/criterion.h>
 
+#include "admission.h"
 #include "chain.h"
 
 #define CHAIN "hansa-chain-1"
@@ -287,4 +288,43 @@ Test(chain_sigs, the_first_bad_signature_is_reported_as_sequentially)
     size_t small[] = {5};
     cr_assert_not(validate_n(10, small, 1, why, sizeof why));
     cr_assert_str_eq(why, "transaction 5 has a bad signature");
+}
+
+/* ---- admission with a full mempool ---- */
+
+static uint64_t fixed_now(void *ctx)
+{
+    return *(const uint64_t *)ctx;
+}
+
+Test(chain, a_full_mempool_answers_busy_before_checking_the_signature)
+{
+    mempool_close(mp);
+    cr_assert_eq(mempool_open(2, 1 << 20, &mp), HANSA_OK);
+    uint64_t now = next_time();
+    struct admission a = {
+        .store = store, .mempool = mp, .chain_id = CHAIN, .now_ms = fixed_now, .now_ctx = &now};
+    size_t bad[] = {3};
+    struct mempool_tx **txs = make_txs(4, bad, 1, now);
+    struct admission_result r;
+    for (size_t i = 0; i < 2; i++) {
+        admission_admit(&a, txs[i]->bytes, txs[i]->len, &r);
+        cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_OK, "tx %zu: %s", i, r.why);
+    }
+    admission_admit(&a, txs[2]->bytes, txs[2]->len, &r);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_BUSY, "%s", r.why);
+    admission_admit(&a, txs[3]->bytes, txs[3]->len, &r);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_BUSY,
+                 "a bad signature is not even looked at when full: %s", r.why);
+    admission_admit(&a, txs[0]->bytes, txs[0]->len, &r);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_ALREADY_PENDING, "%s", r.why);
+    /* With room again, the bad signature gets its own answer. */
+    struct mempool_tx *out[2];
+    cr_assert_eq(mempool_take(mp, out, 2, SIZE_MAX), 2);
+    mempool_forget(mp, out, 2);
+    for (size_t i = 0; i < 2; i++)
+        mempool_tx_free(out[i]);
+    admission_admit(&a, txs[3]->bytes, txs[3]->len, &r);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_BAD_SIGNATURE, "%s", r.why);
+    free_txs(txs, 4);
 }
