@@ -225,6 +225,7 @@ Hansa__ResultCode ledger_admit_with(const struct ledger_admission *a, const stru
 {
     const Hansa__Parameters *params = a->params;
     const Hansa__Party *p = a->signer;
+    HANSA_ASSERT(params != NULL); /* ledger_admission_params succeeded */
     uint64_t created = tx->body->created_ms;
     if (p == NULL) {
         snprintf(why, why_len, "state read failed: no party %s", tx->body->signer);

@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
-
 #include "hansa/assert.h"
 #include "internal.h"
 #include "overlay.h"
@@ -245,14 +243,13 @@ static hansa_err finish_state(struct ledger_exec *ex, const uint8_t prev_root[WI
         free(v);
         return HANSA_ENOMEM;
     }
-    mbedtls_sha256_context sha;
-    mbedtls_sha256_init(&sha);
-    int mrv = mbedtls_sha256_starts_ret(&sha, 0);
-    mrv |= mbedtls_sha256_update_ret(&sha, (const uint8_t *)STATE_ROOT_TAG, sizeof STATE_ROOT_TAG);
-    mrv |= mbedtls_sha256_update_ret(&sha, prev_root, WIRE_HASH_BYTES);
+    struct wire_sha256_ctx sha;
+    wire_sha256_init(&sha);
+    wire_sha256_update(&sha, (const uint8_t *)STATE_ROOT_TAG, sizeof STATE_ROOT_TAG);
+    wire_sha256_update(&sha, prev_root, WIRE_HASH_BYTES);
     uint8_t hdr[8];
     be_put(hdr, ex->height, 8);
-    mrv |= mbedtls_sha256_update_ret(&sha, hdr, 8);
+    wire_sha256_update(&sha, hdr, 8);
     for (size_t i = 0; i < n && rv == HANSA_OK; i++) {
         struct ledger_write *w = &out->state[i];
         w->key = malloc(v[i].key_len);
@@ -272,18 +269,16 @@ static hansa_err finish_state(struct ledger_exec *ex, const uint8_t prev_root[WI
         be_put(rec, v[i].key_len, 4);
         rec[4] = v[i].val ? 1 : 0;
         be_put(rec + 5, v[i].val_len, 4);
-        mrv |= mbedtls_sha256_update_ret(&sha, rec, 4);
-        mrv |= mbedtls_sha256_update_ret(&sha, v[i].key, v[i].key_len);
-        mrv |= mbedtls_sha256_update_ret(&sha, rec + 4, 5);
+        wire_sha256_update(&sha, rec, 4);
+        wire_sha256_update(&sha, v[i].key, v[i].key_len);
+        wire_sha256_update(&sha, rec + 4, 5);
         if (v[i].val)
-            mrv |= mbedtls_sha256_update_ret(&sha, v[i].val, v[i].val_len);
+            wire_sha256_update(&sha, v[i].val, v[i].val_len);
     }
     if (rv == HANSA_OK)
         out->n_state = n;
-    mrv |= mbedtls_sha256_finish_ret(&sha, out->state_root);
-    mbedtls_sha256_free(&sha);
+    wire_sha256_final(&sha, out->state_root);
     free(v);
-    HANSA_ASSERT(mrv == 0);
     return rv;
 }
 

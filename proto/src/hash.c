@@ -19,7 +19,7 @@
 #include "hansa/assert.h"
 #include "hansa/wire.h"
 
-void wire_sha256(const void *data, size_t len, uint8_t out[WIRE_HASH_BYTES])
+void wire_sha256_portable(const void *data, size_t len, uint8_t out[WIRE_HASH_BYTES])
 {
     /* mbedTLS 2.28: the _ret form; the void form is deprecated. It can only
      * fail on hardware accelerators, which the Debian build does not use. */

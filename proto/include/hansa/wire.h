@@ -63,6 +63,23 @@ HANSA_MUST_USE hansa_err wire_global_init(void);
 /* ---- hashing --------------------------------------------------------------- */
 
 void wire_sha256(const void *data, size_t len, uint8_t out[WIRE_HASH_BYTES]);
+/* The same in pieces: init, any number of updates, final (the context is
+ * then spent). */
+struct wire_sha256_ctx {
+    uint32_t state[8];
+    uint64_t total_bytes;
+    uint8_t buf[64];
+    size_t buf_len;
+};
+void wire_sha256_init(struct wire_sha256_ctx *c);
+void wire_sha256_update(struct wire_sha256_ctx *c, const void *data, size_t len);
+void wire_sha256_final(struct wire_sha256_ctx *c, uint8_t out[WIRE_HASH_BYTES]);
+/* wire_sha256 uses the CPU's SHA extensions where it has them
+ * (wire_sha256_accelerated) and portable C code otherwise. Both must give
+ * the bytes of an independent implementation, mbedTLS's, on every input:
+ * the hash is a consensus value. wire_sha256_portable is that reference. */
+void wire_sha256_portable(const void *data, size_t len, uint8_t out[WIRE_HASH_BYTES]);
+bool wire_sha256_accelerated(void);
 
 /* tx id: SHA-256 of the encoded Tx envelope, exactly as received. */
 void wire_tx_id(const uint8_t *tx, size_t tx_len, uint8_t id[WIRE_HASH_BYTES]);
