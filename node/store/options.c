@@ -14,13 +14,16 @@
 #include "hansa/assert.h"
 #include "internal.h"
 
-/* Block cache. The hot working set of a validator is the state family's
- * live records (parties, open orders and waybills, credit lines), small
- * next to the chain itself; blocks are read only for catch-up and queries,
- * where a miss costs a disk read and nothing else. 64 MiB holds that
- * working set with room to spare, and four validators on one test machine
- * stay at 256 MiB together. */
-#define STORE_BLOCK_CACHE_BYTES (64u * 1024u * 1024u)
+/* Block cache (data blocks only: index and filter blocks stay with the
+ * table readers, below). The hot working set of a validator is the state
+ * family's live records (parties, parameters, open orders and waybills,
+ * credit lines) and the newest history; blocks are read only for catch-up
+ * and queries, where a miss costs a disk read and nothing else. 32 MiB
+ * holds that working set (BENCHMARKS.md, "State size", measured to ~500k
+ * orders at this size and to 1.07M at 64 MiB). Every MiB here is
+ * multiplied by four on a test machine, and a validator under a full
+ * backlog peaked at 259 MiB with 64 MiB here, against a 256 MiB budget. */
+#define STORE_BLOCK_CACHE_BYTES (32u * 1024u * 1024u)
 
 /* Bloom filter bits per key: 10 gives about 1 % false positives. Most of the
  * point reads that miss are tx-id lookups (ALREADY_COMMITTED admission
