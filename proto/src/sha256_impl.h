@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The 64 round constants, shared by both compression functions. */
+extern const uint32_t sha256_k[64];
+
 /* Compress n 64-byte blocks into state (a..h, host order). */
 void sha256_compress_c(uint32_t state[8], const uint8_t *data, size_t n);
 /* The same with the SHA extensions; only when sha256_ni_available(). */
