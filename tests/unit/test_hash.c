@@ -64,7 +64,8 @@ static void reference_mth(const uint8_t *leaves, size_t n, uint8_t out[WIRE_HASH
     wire_sha256(buf, sizeof buf, out);
 }
 
-Test(hash, sha256_matches_fips180_vectors)
+/* hash gives the FIPS 180 vectors' digests (tests/vectors/sha256.txt). */
+static void expect_fips180(void (*hash)(const void *, size_t, uint8_t *), const char *name)
 {
     struct vec_file f;
     vec_open(&f, "sha256.txt", 3);
@@ -73,40 +74,38 @@ Test(hash, sha256_matches_fips180_vectors)
         uint8_t *in = vec_hex_alloc(&f, &f.records[i], "input_hex", &len);
         uint8_t want[WIRE_HASH_BYTES], got[WIRE_HASH_BYTES];
         vec_hex_exact(&f, &f.records[i], "sha256", want, sizeof want);
-        wire_sha256(in, len, got);
-        cr_assert_arr_eq(got, want, sizeof want, "sha256.txt record %zu", i);
+        hash(in, len, got);
+        cr_assert_arr_eq(got, want, sizeof want, "%s, sha256.txt record %zu", name, i);
         free(in);
     }
     vec_close(&f);
+}
+
+Test(hash, sha256_matches_fips180_vectors)
+{
+    expect_fips180(wire_sha256, "wire_sha256");
 }
 
 Test(hash, portable_sha256_matches_fips180_vectors_too)
 {
-    struct vec_file f;
-    vec_open(&f, "sha256.txt", 3);
-    for (size_t i = 0; i < f.n_records; i++) {
-        size_t len = 0;
-        uint8_t *in = vec_hex_alloc(&f, &f.records[i], "input_hex", &len);
-        uint8_t want[WIRE_HASH_BYTES], got[WIRE_HASH_BYTES];
-        vec_hex_exact(&f, &f.records[i], "sha256", want, sizeof want);
-        wire_sha256_portable(in, len, got);
-        cr_assert_arr_eq(got, want, sizeof want, "sha256.txt record %zu", i);
-        free(in);
-    }
-    vec_close(&f);
+    expect_fips180(wire_sha256_portable, "wire_sha256_portable");
 }
 
-/* A fixed, reproducible byte stream (xorshift32). */
+/* xorshift32: a fixed, reproducible stream of numbers. */
+static uint32_t next_u32(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
 static uint8_t *stream_bytes(size_t n, uint32_t *x)
 {
     uint8_t *buf = malloc(n);
     cr_assert_not_null(buf);
-    for (size_t i = 0; i < n; i++) {
-        *x ^= *x << 13;
-        *x ^= *x >> 17;
-        *x ^= *x << 5;
-        buf[i] = (uint8_t)*x;
-    }
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)next_u32(x);
     return buf;
 }
 
@@ -144,10 +143,8 @@ Test(hash, every_sha256_path_equals_the_reference_on_every_length)
     uint8_t *buf = stream_bytes(MAX, &x);
     uint8_t want[WIRE_HASH_BYTES], got[WIRE_HASH_BYTES];
     for (size_t k = 0; k < 1100 + 200; k++) {
-        size_t len = k <= 1100 ? k : x % 65536, off = k <= 1100 ? k % 61 : (x >> 16) % 64;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
+        uint32_t r = next_u32(&x);
+        size_t len = k <= 1100 ? k : r % 65536, off = k <= 1100 ? k % 61 : (r >> 16) % 64;
         const uint8_t *p = buf + off;
         wire_sha256_portable(p, len, want);
         wire_sha256(p, len, got);
@@ -175,10 +172,8 @@ Test(hash, streaming_sha256_equals_one_shot_however_the_input_is_split)
         wire_sha256_init(&c);
         size_t at = 0;
         while (at < len) {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            size_t piece = x % (trial % 3 == 0 ? 7 : 150); /* tiny and block-crossing pieces */
+            /* tiny and block-crossing pieces */
+            size_t piece = next_u32(&x) % (trial % 3 == 0 ? 7 : 150);
             if (piece > len - at)
                 piece = len - at;
             wire_sha256_update(&c, buf + at, piece);

@@ -141,34 +141,41 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Load a group's window, dropping entries at or before cutoff_ms. */
-static hansa_err group_load(struct risk_ctx *ctx, struct group *g, uint64_t cutoff_ms, size_t extra)
+/* Drop the window's leading entries at or before cutoff_ms. */
+static void group_cut(struct group *g, uint64_t cutoff_ms)
+{
+    size_t first = 0;
+    while (first < g->n && risk_be64_get(g->entries + first * ENTRY_BYTES) <= cutoff_ms)
+        first++;
+    if (first > 0) {
+        memmove(g->entries, g->entries + first * ENTRY_BYTES, (g->n - first) * ENTRY_BYTES);
+        g->n -= first;
+    }
+}
+
+/* Load a group's window (the stored copy becomes g->entries), dropping
+ * entries at or before cutoff_ms. */
+static hansa_err group_load(struct risk_ctx *ctx, struct group *g, uint64_t cutoff_ms)
 {
     uint8_t *val = NULL;
     size_t len = 0;
     hansa_err rv = risk_get(ctx, g->key, g->key_len, &val, &len);
-    if (rv == HANSA_ENOENT)
+    if (rv == HANSA_ENOENT) {
         len = 0;
-    else if (rv != HANSA_OK)
+        val = malloc(1);
+        if (val == NULL)
+            return HANSA_ENOMEM;
+    } else if (rv != HANSA_OK) {
         return rv;
+    }
     if (len % ENTRY_BYTES != 0) {
         free(val);
         return HANSA_EFORMAT;
     }
-    size_t have = len / ENTRY_BYTES, first = 0;
-    g->stored_last_ms = have > 0 ? risk_be64_get(val + (have - 1) * ENTRY_BYTES) : 0;
-    while (first < have && risk_be64_get(val + first * ENTRY_BYTES) <= cutoff_ms)
-        first++;
-    g->cap = have - first + extra;
-    g->entries = malloc(g->cap ? g->cap * ENTRY_BYTES : 1);
-    if (g->entries == NULL) {
-        free(val);
-        return HANSA_ENOMEM;
-    }
-    g->n = have - first;
-    if (g->n > 0)
-        memcpy(g->entries, val + first * ENTRY_BYTES, g->n * ENTRY_BYTES);
-    free(val);
+    g->entries = val;
+    g->n = g->cap = len / ENTRY_BYTES;
+    g->stored_last_ms = g->n > 0 ? risk_be64_get(val + (g->n - 1) * ENTRY_BYTES) : 0;
+    group_cut(g, cutoff_ms);
     return HANSA_OK;
 }
 
@@ -360,7 +367,7 @@ static hansa_err block_group(struct risk_ctx *ctx, const uint8_t *key, size_t ke
     memset(b, 0, sizeof *b);
     memcpy(b->g.key, key, key_len);
     b->g.key_len = key_len;
-    hansa_err rv = group_load(ctx, &b->g, 0, 0);
+    hansa_err rv = group_load(ctx, &b->g, 0);
     if (rv != HANSA_OK) {
         free(b->g.entries);
         return rv;
@@ -369,19 +376,6 @@ static hansa_err block_group(struct risk_ctx *ctx, const uint8_t *key, size_t ke
     b->kept = SIZE_MAX;
     *out = bg->n++;
     return HANSA_OK;
-}
-
-/* Drop the window's leading entries at or before cutoff_ms (as group_load
- * does when it reads a window). */
-static void group_cut(struct group *g, uint64_t cutoff_ms)
-{
-    size_t first = 0;
-    while (first < g->n && risk_be64_get(g->entries + first * ENTRY_BYTES) <= cutoff_ms)
-        first++;
-    if (first > 0) {
-        memmove(g->entries, g->entries + first * ENTRY_BYTES, (g->n - first) * ENTRY_BYTES);
-        g->n -= first;
-    }
 }
 
 /* Keep the latest kept entries (as group_store does when it writes). */
@@ -541,7 +535,7 @@ static hansa_err on_timer(struct risk_ctx *ctx, const uint8_t *key, size_t key_l
     struct group g = {.key_len = key_len};
     memcpy(g.key, key, key_len);
     /* The engine already removed this timer: nothing to cancel. */
-    hansa_err rv = group_load(ctx, &g, risk_window_start_ms(b->time_ms, window_ms), 0);
+    hansa_err rv = group_load(ctx, &g, risk_window_start_ms(b->time_ms, window_ms));
     g.stored_last_ms = 0;
     if (rv == HANSA_OK)
         rv = group_store(ctx, &g, SIZE_MAX);
