@@ -246,9 +246,15 @@ Hansa__ResultCode ledger_admit_with(const struct ledger_admission *a, const stru
 Hansa__ResultCode ledger_admit_signer(const struct ledger_state *st, const struct wire_tx *tx,
                                       char *why, size_t why_len)
 {
-    struct ledger_admission a;
-    if (ledger_admission_load(st, tx->body->signer, &a, why, why_len) != HANSA_OK)
+    /* The signer only: chain_validate calls this for every transaction of
+     * a proposal, and the parameters play no part here. */
+    struct ledger_admission a = {0};
+    hansa_err err = ledger_admission_signer(st, tx->body->signer, &a);
+    if (err != HANSA_OK) {
+        snprintf(why, why_len, "state read failed: %s", hansa_strerror(err));
+        ledger_admission_free(&a);
         return HANSA__RESULT_CODE__RESULT_UNSPECIFIED;
+    }
     Hansa__ResultCode code = ledger_admit_signer_with(&a, tx, why, why_len);
     ledger_admission_free(&a);
     return code;
