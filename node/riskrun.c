@@ -76,6 +76,13 @@ static hansa_err history_scan(void *ctx, const uint8_t *prefix, size_t prefix_le
     return store_scan(ctx, STORE_HISTORY, prefix, prefix_len, NULL, 0, visit, arg);
 }
 
+static hansa_err history_scan_back(void *ctx, const uint8_t *prefix, size_t prefix_len,
+                                   const uint8_t *from, size_t from_len, ledger_visit_fn visit,
+                                   void *arg)
+{
+    return store_scan_back(ctx, STORE_HISTORY, prefix, prefix_len, from, from_len, visit, arg);
+}
+
 static hansa_err load_block(struct store *s, uint64_t height, Hansa__StoredBlock **sb,
                             Hansa__BlockHeader **hdr)
 {
@@ -421,7 +428,10 @@ static hansa_err process(struct riskrun *r, uint64_t height)
                                           .get = alerts_get,
                                           .scan = alerts_scan,
                                           .scan_until = alerts_scan_until},
-                               .history = {.ctx = s, .get = history_get, .scan = history_scan},
+                               .history = {.ctx = s,
+                                           .get = history_get,
+                                           .scan = history_scan,
+                                           .scan_back = history_scan_back},
                                .validators = r->d.validators,
                                .block_info = block_info,
                                .block_info_ctx = s};

@@ -420,47 +420,89 @@ struct latest {
     hansa_err err;
 };
 
-/* History keys are "<entity key>/<16 hex height>/<8 hex seq>". */
-static bool latest_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
-                         size_t val_len)
+/* History keys are "<entity key>/<16 hex height>/<8 hex seq>". The height of
+ * such a key, or false for a key of another form (a longer entity key that
+ * shares the prefix). */
+static bool history_height(const struct latest *l, const uint8_t *key, size_t key_len,
+                           uint64_t *height)
 {
-    struct latest *l = arg;
     if (key_len != l->base_len + 16 + 1 + 8)
-        return true; /* a longer entity key sharing the prefix */
+        return false;
     uint64_t h = 0;
     for (size_t i = 0; i < 16; i++) {
         char ch = (char)key[l->base_len + i];
         int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
         if (d < 0)
-            return true;
+            return false;
         h = h << 4 | (uint64_t)d;
     }
-    if (h > l->height_max)
-        return false;
+    *height = h;
+    return true;
+}
+
+static void latest_keep(struct latest *l, const uint8_t *val, size_t val_len)
+{
     uint8_t *copy = malloc(val_len ? val_len : 1);
     if (copy == NULL) {
         l->err = HANSA_ENOMEM;
-        return false;
+        return;
     }
     if (val_len > 0)
         memcpy(copy, val, val_len);
     free(l->val);
     l->val = copy;
     l->val_len = val_len;
-    return true;
+}
+
+/* Forward: every entry up to the height, the last one kept. */
+static bool latest_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                         size_t val_len)
+{
+    struct latest *l = arg;
+    uint64_t h = 0;
+    if (!history_height(l, key, key_len, &h))
+        return true;
+    if (h > l->height_max)
+        return false;
+    latest_keep(l, val, val_len);
+    return l->err == HANSA_OK;
+}
+
+/* Backward from the height: the first entry of the right form is the one. */
+static bool latest_back_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
+                              size_t val_len)
+{
+    struct latest *l = arg;
+    uint64_t h = 0;
+    if (!history_height(l, key, key_len, &h) || h > l->height_max)
+        return true;
+    latest_keep(l, val, val_len);
+    return false;
 }
 
 hansa_err risk_entity(struct risk_ctx *ctx, Hansa__EntityType type, const char *owner,
                       const char *id, Hansa__HistoryEntry **out)
 {
-    char key[LEDGER_KEY_BYTES_MAX + 1];
+    char key[LEDGER_KEY_BYTES_MAX + 1 + 16 + 1];
     size_t n = ledger_key_entity(key, type, owner, id);
     if (n == 0)
         return HANSA_ENOENT;
     key[n++] = '/';
     struct latest l = {.height_max = ctx->b->height, .base_len = n};
-    hansa_err rv =
-        ctx->env->history.scan(ctx->env->history.ctx, (const uint8_t *)key, n, latest_visit, &l);
+    const struct ledger_state *hs = &ctx->env->history;
+    hansa_err rv;
+    if (hs->scan_back != NULL) {
+        /* "<entity>/<height>0" sorts after every key of that height ('/' <
+         * '0') and before those of the next. */
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < 16; i++)
+            key[n + i] = hex[(l.height_max >> (60 - 4 * i)) & 0xf];
+        key[n + 16] = '0';
+        rv = hs->scan_back(hs->ctx, (const uint8_t *)key, n, (const uint8_t *)key, n + 17,
+                           latest_back_visit, &l);
+    } else {
+        rv = hs->scan(hs->ctx, (const uint8_t *)key, n, latest_visit, &l);
+    }
     if (rv == HANSA_OK)
         rv = l.err;
     if (rv == HANSA_OK && l.val == NULL)

@@ -166,6 +166,42 @@ hansa_err store_scan_range(struct store *s, enum store_family f, const uint8_t *
     return HANSA_OK;
 }
 
+hansa_err store_scan_back(struct store *s, enum store_family f, const uint8_t *prefix,
+                          size_t prefix_len, const uint8_t *from, size_t from_len,
+                          ledger_visit_fn visit, void *arg)
+{
+    HANSA_ASSERT(s != NULL && f < STORE_FAMILY_COUNT && visit != NULL);
+    HANSA_ASSERT(prefix != NULL || prefix_len == 0);
+    HANSA_ASSERT(from != NULL);
+    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+    HANSA_ASSERT(ro != NULL);
+    if (prefix_len > 0)
+        rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *)prefix, prefix_len);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[f]);
+    rocksdb_iter_seek_for_prev(it, (const char *)from, from_len);
+    for (; rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
+        size_t klen = 0, vlen = 0;
+        const char *k = rocksdb_iter_key(it, &klen);
+        if (klen < prefix_len || memcmp(k, prefix, prefix_len) != 0) {
+            /* Past the prefix's keys (from lies beyond them): step back to
+             * them. Below them the lower bound has already ended it. */
+            if (key_cmp((const uint8_t *)k, klen, prefix, prefix_len) > 0)
+                continue;
+            break;
+        }
+        const char *v = rocksdb_iter_value(it, &vlen);
+        if (!visit(arg, (const uint8_t *)k, klen, (const uint8_t *)v, vlen))
+            break;
+    }
+    char *err = NULL;
+    rocksdb_iter_get_error(it, &err);
+    rocksdb_iter_destroy(it);
+    rocksdb_readoptions_destroy(ro);
+    if (err != NULL)
+        return store_fail_rocks(s, "scan back", &err);
+    return HANSA_OK;
+}
+
 static hansa_err state_get(void *ctx, const uint8_t *key, size_t key_len, uint8_t **val,
                            size_t *val_len)
 {

@@ -151,6 +151,14 @@ HANSA_MUST_USE hansa_err store_scan_range(struct store *s, enum store_family f,
                                           const uint8_t *until, size_t until_len,
                                           ledger_visit_fn visit, void *arg);
 
+/* Visit keys of family f that begin with prefix and are at or before from
+ * (inclusive), in reverse order, until visit returns false. The prefix is
+ * given to RocksDB as the lower bound. */
+HANSA_MUST_USE hansa_err store_scan_back(struct store *s, enum store_family f,
+                                         const uint8_t *prefix, size_t prefix_len,
+                                         const uint8_t *from, size_t from_len,
+                                         ledger_visit_fn visit, void *arg);
+
 /* A consistent copy of the whole database in dir (which must not exist:
  * HANSA_EEXIST), via a RocksDB checkpoint, verified by opening it: a copy
  * that does not check out is removed and an error returned. Through a

@@ -1,13 +1,17 @@
 /*
  * The engine itself: the ruleset file (every error names its line), the
  * default ruleset, ISO weeks at UTC+8, the alert and incident ids of
- * hansa.proto, and determinism (same blocks, same ruleset: same bytes).
+ * hansa.proto, determinism (same blocks, same ruleset: same bytes), and
+ * entities read as of the block.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
+#include "internal.h"
+#include "keys.h"
+#include "memstate.h"
 #include "risk.h"
 #include "rule.h"
 #include "trade.h"
@@ -236,4 +240,66 @@ Test(engine, a_different_ruleset_is_visible_in_every_alert)
     for (size_t i = 0; i < r.n_log; i++)
         cr_assert_arr_neq(r.log[i]->ruleset_hash.data, def.hash, WIRE_HASH_BYTES);
     rfx_close(&r);
+}
+
+/* ---- entities as of the block ---- */
+
+static void put_history(struct memstate *m, const char *base, const char *suffix, uint64_t height)
+{
+    char key[256];
+    int n = snprintf(key, sizeof key, "%s%s", base, suffix);
+    cr_assert(n > 0 && (size_t)n < sizeof key);
+    Hansa__HistoryEntry e = HANSA__HISTORY_ENTRY__INIT;
+    e.height = height;
+    uint8_t val[64];
+    size_t len = protobuf_c_message_pack(&e.base, val);
+    struct ledger_write w = {(uint8_t *)key, (size_t)n, val, len};
+    struct ledger_output out = {.state = &w, .n_state = 1};
+    memstate_apply(m, &out);
+}
+
+/* The height of the entry risk_entity finds at block `at`; 0 for none. */
+static uint64_t entity_at(struct ledger_state history, uint64_t at)
+{
+    struct risk_env env = {.history = history};
+    struct risk_block b = {.height = at};
+    struct risk_ctx ctx = {.env = &env, .b = &b};
+    Hansa__HistoryEntry *h = NULL;
+    hansa_err rv = risk_entity(&ctx, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, "MER-1", "PO-1", &h);
+    if (rv == HANSA_ENOENT)
+        return 0;
+    cr_assert_eq(rv, HANSA_OK, "%s", hansa_strerror(rv));
+    uint64_t got = h->height;
+    wire_free(h);
+    return got;
+}
+
+Test(engine, an_entity_is_read_as_of_the_block_backward_and_forward_alike)
+{
+    char base[LEDGER_KEY_BYTES_MAX + 2];
+    size_t n = ledger_key_entity(base, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, "MER-1", "PO-1");
+    cr_assert(n > 0);
+    base[n++] = '/';
+    base[n] = '\0';
+    struct memstate *m = memstate_new();
+    put_history(m, base, "0000000000000003/00000000", 3);
+    put_history(m, base, "0000000000000005/00000000", 50);
+    put_history(m, base, "0000000000000005/00000001", 5);
+    put_history(m, base, "0000000000000008/00000000", 8);
+    /* Keys of another form under the same prefix are not entries. */
+    put_history(m, base, "0000000000000006/0000000", 999);
+    put_history(m, base, "0000000000000007/00000000/x", 999);
+    put_history(m, base, "000000000000000g/00000000", 999);
+
+    static const uint64_t at[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, UINT64_MAX};
+    static const uint64_t want[] = {0, 0, 3, 3, 5, 5, 5, 8, 8, 8};
+    struct ledger_state back = memstate_view(m), fwd = back;
+    fwd.scan_back = NULL;
+    cr_assert_not_null(back.scan_back);
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        cr_assert_eq(entity_at(back, at[i]), want[i], "backward, at %llu",
+                     (unsigned long long)at[i]);
+        cr_assert_eq(entity_at(fwd, at[i]), want[i], "forward, at %llu", (unsigned long long)at[i]);
+    }
+    memstate_free(m);
 }

@@ -612,6 +612,40 @@ Test(store, scans_a_prefix_up_to_an_exclusive_end_key)
     close_store(s);
 }
 
+static struct seen scan_back(struct store *s, const char *prefix, const char *from,
+                             size_t stop_after)
+{
+    struct seen seen = {.stop_after = stop_after};
+    hansa_err rv = store_scan_back(s, STORE_STATE, (const uint8_t *)prefix, strlen(prefix),
+                                   (const uint8_t *)from, strlen(from), seen_visit, &seen);
+    cr_assert_eq(rv, HANSA_OK);
+    return seen;
+}
+
+Test(store, scans_a_prefix_backward_from_an_inclusive_key)
+{
+    struct store *s = store_with_keys(scan_keys, N_SCAN_KEYS);
+    struct seen r = scan_back(s, "a", "abc", 0);
+    cr_assert_eq(r.n, 3, "abc, ab, a: the start key itself is included");
+    cr_assert_str_eq(r.keys[0], "abc");
+    cr_assert_str_eq(r.keys[1], "ab");
+    cr_assert_str_eq(r.keys[2], "a");
+    r = scan_back(s, "ab", "abca", 0);
+    cr_assert_eq(r.n, 2, "a start between keys, and the prefix's lower end");
+    cr_assert_str_eq(r.keys[0], "abc");
+    r = scan_back(s, "ab", "az", 0);
+    cr_assert_eq(r.n, 3, "a start past the prefix steps back to its last key");
+    cr_assert_str_eq(r.keys[0], "abd");
+    r = scan_back(s, "ab", "aa", 0);
+    cr_assert_eq(r.n, 0, "a start before the prefix visits nothing");
+    r = scan_back(s, "a", "ac", 2);
+    cr_assert_eq(r.n, 2, "the visitor stops the scan");
+    cr_assert_str_eq(r.keys[1], "abd");
+    r = scan_back(s, "", "b", 0);
+    cr_assert_eq(r.n, 6, "an empty prefix goes back to the first key");
+    close_store(s);
+}
+
 Test(store, scans_from_a_start_key_inside_the_prefix)
 {
     struct store *s = store_with_keys(scan_keys, N_SCAN_KEYS);

@@ -108,10 +108,36 @@ static hansa_err ms_scan_until(void *ctx, const uint8_t *prefix, size_t prefix_l
     return HANSA_OK;
 }
 
+/* Like the store's reverse scan: keys with the prefix at or before from,
+ * last first. */
+static hansa_err ms_scan_back(void *ctx, const uint8_t *prefix, size_t prefix_len,
+                              const uint8_t *from, size_t from_len, ledger_visit_fn visit,
+                              void *arg)
+{
+    struct memstate *m = ctx;
+    size_t i = lower_bound(m, from, from_len);
+    if (i < m->n && cmp(m->items[i].key, m->items[i].key_len, from, from_len) == 0)
+        i++; /* from itself is included */
+    while (i-- > 0) {
+        const struct kv *e = &m->items[i];
+        if (e->key_len < prefix_len || memcmp(e->key, prefix, prefix_len) != 0) {
+            if (cmp(e->key, e->key_len, prefix, prefix_len) > 0)
+                continue;
+            break;
+        }
+        if (!visit(arg, e->key, e->key_len, e->val, e->val_len))
+            break;
+    }
+    return HANSA_OK;
+}
+
 struct ledger_state memstate_view(struct memstate *m)
 {
-    return (struct ledger_state){
-        .ctx = m, .get = ms_get, .scan = ms_scan, .scan_until = ms_scan_until};
+    return (struct ledger_state){.ctx = m,
+                                 .get = ms_get,
+                                 .scan = ms_scan,
+                                 .scan_until = ms_scan_until,
+                                 .scan_back = ms_scan_back};
 }
 
 static void put(struct memstate *m, const struct ledger_write *w)
