@@ -71,7 +71,6 @@ hansa_err chain_open(struct chain *c, struct store *store, const struct genesis_
         memcpy(c->vals[i].key, g->validators[i]->key.data, WIRE_PUBKEY_BYTES);
     }
     c->n_vals = (uint32_t)g->n_validators;
-    c->window_ms = g->params.tx_replay_window_ms;
     memcpy(c->genesis_hash, g->file_hash, WIRE_HASH_BYTES);
     memcpy(c->tip_hash, g->file_hash, WIRE_HASH_BYTES); /* block 1's previous hash */
     c->tip_time_ms = g->time_ms;
@@ -173,19 +172,51 @@ hansa_err chain_block_open(const char *chain_id, const uint8_t *bytes, size_t le
     return chain_block_adopt(chain_id, copy, len, out);
 }
 
+/* The governed replay window and size limit a block's transactions must
+ * meet: those of the committed state, which every validator reads alike and
+ * admission uses too. A parameter change effective at height h is applied by
+ * block h's own begin-block, so for these two checks it counts from block
+ * h+1 on (ARCHITECTURE.md, "Parameters in force"). */
+static hansa_err limits_in_force(struct chain *c, uint64_t *window_ms, uint32_t *max_tx_bytes)
+{
+    struct ledger_state st = store_ledger_state(c->store);
+    struct ledger_admission a = {0};
+    hansa_err rv = ledger_admission_params(&st, &a);
+    if (rv == HANSA_OK) {
+        *window_ms = a.params->tx_replay_window_ms;
+        *max_tx_bytes = a.params->max_tx_bytes;
+    }
+    ledger_admission_free(&a);
+    return rv;
+}
+
 size_t chain_filter_txs(struct chain *c, struct mempool *mp, struct mempool_tx **txs, size_t k,
                         uint64_t time_ms)
 {
+    uint64_t window_ms = 0;
+    uint32_t max_bytes = 0;
+    hansa_err err = limits_in_force(c, &window_ms, &max_bytes);
+    if (err != HANSA_OK) {
+        /* Nothing is dropped: the block is checked again by every validator. */
+        log_error("BLOCK-PARAMS-READ", "cannot read the parameters in force: %s",
+                  hansa_strerror(err));
+        return k;
+    }
     size_t kept = 0;
     for (size_t i = 0; i < k; i++) {
         uint64_t created = txs[i]->tx.body->created_ms;
         uint64_t skew = created > time_ms ? created - time_ms : time_ms - created;
         uint64_t h;
         uint32_t idx;
-        hansa_err rv = store_tx_location(c->store, txs[i]->tx.id, &h, &idx);
-        if (skew > c->window_ms || rv != HANSA_ENOENT) {
-            log_debug("BLOCK-DROP-TX", "dropping a pooled tx: %s",
-                      skew > c->window_ms ? "outside the replay window" : "already committed");
+        const char *drop = NULL;
+        if (skew > window_ms)
+            drop = "outside the replay window";
+        else if (txs[i]->len > max_bytes)
+            drop = "larger than max_tx_bytes";
+        else if (store_tx_location(c->store, txs[i]->tx.id, &h, &idx) != HANSA_ENOENT)
+            drop = "already committed";
+        if (drop != NULL) {
+            log_debug("BLOCK-DROP-TX", "dropping a pooled tx: %s", drop);
             mempool_forget(mp, &txs[i], 1);
             mempool_tx_free(txs[i]);
             continue;
@@ -540,7 +571,10 @@ bool chain_validate(struct chain *c, const struct chain_block *b, const char *pr
         return invalid(why, why_len, "out of memory checking the block");
     }
     struct ledger_state st = store_ledger_state(c->store);
-    bool ok = true;
+    uint64_t window_ms = 0;
+    uint32_t max_bytes = 0;
+    bool ok = limits_in_force(c, &window_ms, &max_bytes) == HANSA_OK ||
+              invalid(why, why_len, "cannot read the parameters in force");
     for (size_t i = 0; ok && i < b->n_txs; i++) {
         const struct wire_tx *tx = &b->txs[i];
         memcpy(ids + i * WIRE_HASH_BYTES, tx->id, WIRE_HASH_BYTES);
@@ -548,8 +582,11 @@ bool chain_validate(struct chain *c, const struct chain_block *b, const char *pr
         uint64_t h;
         uint32_t idx;
         char reason[256];
-        if ((created > t ? created - t : t - created) > c->window_ms)
+        if ((created > t ? created - t : t - created) > window_ms)
             ok = invalid(why, why_len, "transaction %zu lies outside the replay window", i);
+        else if (b->block->txs[i].len > max_bytes)
+            ok = invalid(why, why_len, "transaction %zu is larger than max_tx_bytes (%u)", i,
+                         (unsigned)max_bytes);
         else if (store_tx_location(c->store, tx->id, &h, &idx) != HANSA_ENOENT)
             ok = invalid(why, why_len, "transaction %zu is already committed", i);
         else if (ledger_admit_signer(&st, tx, reason, sizeof reason) !=

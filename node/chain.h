@@ -63,7 +63,6 @@ struct chain {
     uint32_t n_vals;
     uint8_t validators_hash[WIRE_HASH_BYTES];
     uint8_t genesis_hash[WIRE_HASH_BYTES];
-    uint64_t window_ms; /* replay window of the genesis parameters */
 
     pthread_mutex_t mu; /* the tip, for readers on other threads */
     uint64_t height;

@@ -2,7 +2,10 @@
  * chain.c: blocks built here are valid; a tampered header, a short commit
  * or a bad transaction makes one invalid; evidence of an equivocation is
  * accepted once, in canonical order, and kept after its block commits;
- * signatures checked in parallel give the sequential verdict.
+ * signatures checked in parallel give the sequential verdict; a block's
+ * transactions meet the replay window and size limit in force (governed,
+ * not genesis), are not committed before, not twice, and signed by a
+ * registered key, and the proposer drops pooled ones that no longer pass.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 
 #include "admission.h"
 #include "chain.h"
+#include "keys.h"
 
 #define CHAIN "hansa-chain-1"
 
@@ -327,4 +331,165 @@ Test(chain, a_full_mempool_answers_busy_before_checking_the_signature)
     admission_admit(&a, txs[3]->bytes, txs[3]->len, &r);
     cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_BAD_SIGNATURE, "%s", r.why);
     free_txs(txs, 4);
+}
+
+/* ---- the block's transaction checks, under the parameters in force ---- */
+
+/* One signed transaction: a governance vote of signer with key, created at
+ * created_ms; nonce tells transactions apart. */
+static struct mempool_tx *one_tx(const char *signer, const struct wire_keypair *key,
+                                 uint64_t created_ms, uint64_t nonce)
+{
+    Hansa__VoteGovernance vg = HANSA__VOTE_GOVERNANCE__INIT;
+    uint8_t pid[32] = {7}, n[8];
+    for (int k = 0; k < 8; k++)
+        n[k] = (uint8_t)(nonce >> (8 * k));
+    vg.proposal_id = (ProtobufCBinaryData){32, pid};
+    vg.ballot = HANSA__GOVERNANCE_BALLOT__GOVERNANCE_BALLOT_YES;
+    Hansa__TxBody body = HANSA__TX_BODY__INIT;
+    body.chain_id = CHAIN;
+    body.signer = (char *)signer;
+    body.created_ms = created_ms;
+    body.nonce = (ProtobufCBinaryData){8, n};
+    body.action_case = HANSA__TX_BODY__ACTION_VOTE_GOVERNANCE;
+    body.vote_governance = &vg;
+    struct mempool_tx *t = calloc(1, sizeof *t);
+    cr_assert_not_null(t);
+    uint8_t id[32];
+    cr_assert_eq(wire_tx_build(&body, key, &t->bytes, &t->len, id), HANSA_OK);
+    cr_assert_eq(wire_tx_open(&t->tx, t->bytes, t->len, CHAIN), HANSA_OK);
+    return t;
+}
+
+/* chain_validate of a block of these transactions at time t. */
+static bool validate_at(struct mempool_tx **txs, size_t n, uint64_t t, char *why, size_t why_len)
+{
+    struct chain_block b;
+    cr_assert_eq(chain_build(&c, "v1", txs, n, NULL, 0, t, &b), HANSA_OK);
+    bool ok = chain_validate(&c, &b, "v1", t, mp, why, why_len);
+    chain_block_free(&b);
+    return ok;
+}
+
+/* Governed parameters written into the committed state, as a passed
+ * proposal leaves them (the checks read them from there). */
+static void set_params(uint64_t window_ms, uint32_t max_tx_bytes)
+{
+    struct ledger_state st = store_ledger_state(store);
+    struct ledger_admission a = {0};
+    cr_assert_eq(ledger_admission_params(&st, &a), HANSA_OK);
+    a.params->tx_replay_window_ms = window_ms;
+    a.params->max_tx_bytes = max_tx_bytes;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    cr_assert_eq(wire_encode(&a.params->base, 1 << 16, &bytes, &len), HANSA_OK);
+    struct store_put put = {STORE_STATE, (const uint8_t *)LEDGER_KEY_PARAMS,
+                            strlen(LEDGER_KEY_PARAMS), bytes, len};
+    cr_assert_eq(store_write_sync(store, &put, 1), HANSA_OK);
+    free(bytes);
+    ledger_admission_free(&a);
+}
+
+#define GENESIS_WINDOW_MS (10u * 60 * 1000)
+
+Test(chain, a_transaction_outside_the_replay_window_of_the_block_time_is_invalid)
+{
+    char why[256] = "";
+    uint64_t t = next_time();
+    struct mempool_tx *edge = one_tx("ADMIN-1", &vals[0], t - GENESIS_WINDOW_MS, 1);
+    struct mempool_tx *late = one_tx("ADMIN-1", &vals[0], t + GENESIS_WINDOW_MS + 1, 2);
+    cr_assert(validate_at(&edge, 1, t, why, sizeof why), "%s", why);
+    cr_assert_not(validate_at(&late, 1, t, why, sizeof why));
+    cr_assert_str_eq(why, "transaction 0 lies outside the replay window");
+    mempool_tx_free(edge);
+    mempool_tx_free(late);
+}
+
+Test(chain, the_replay_window_and_size_limit_are_the_governed_ones)
+{
+    char why[256] = "";
+    uint64_t t = next_time();
+    struct mempool_tx *five_s = one_tx("ADMIN-1", &vals[0], t - 5000, 1);
+    struct mempool_tx *fifteen_min = one_tx("ADMIN-1", &vals[0], t - 15 * 60 * 1000, 2);
+    cr_assert(validate_at(&five_s, 1, t, why, sizeof why), "%s", why);
+    cr_assert_not(validate_at(&fifteen_min, 1, t, why, sizeof why), "genesis window: 10 min");
+
+    set_params(2000, HANSA_TX_BYTES_MAX); /* narrowed */
+    cr_assert_not(validate_at(&five_s, 1, t, why, sizeof why));
+    cr_assert_str_eq(why, "transaction 0 lies outside the replay window");
+    set_params(20 * 60 * 1000, HANSA_TX_BYTES_MAX); /* widened */
+    cr_assert(validate_at(&fifteen_min, 1, t, why, sizeof why), "%s", why);
+
+    set_params(GENESIS_WINDOW_MS, (uint32_t)five_s->len - 1);
+    cr_assert_not(validate_at(&five_s, 1, t, why, sizeof why));
+    cr_assert(strstr(why, "transaction 0 is larger than max_tx_bytes") == why, "%s", why);
+    mempool_tx_free(five_s);
+    mempool_tx_free(fifteen_min);
+}
+
+Test(chain, a_committed_duplicated_or_unregistered_transaction_makes_a_block_invalid)
+{
+    char why[256] = "";
+    uint64_t t = next_time();
+    struct mempool_tx *a = one_tx("ADMIN-1", &vals[0], t, 1);
+    struct chain_block b;
+    cr_assert_eq(chain_build(&c, "v1", &a, 1, NULL, 0, t, &b), HANSA_OK);
+    commit_block(&b);
+    chain_block_free(&b);
+
+    t = next_time();
+    cr_assert_not(validate_at(&a, 1, t, why, sizeof why));
+    cr_assert_str_eq(why, "transaction 0 is already committed");
+
+    struct mempool_tx *twice[2] = {one_tx("ADMIN-1", &vals[0], t, 2), NULL};
+    twice[1] = twice[0];
+    cr_assert_not(validate_at(twice, 2, t, why, sizeof why));
+    cr_assert_str_eq(why, "a transaction appears twice");
+
+    struct mempool_tx *stranger = one_tx("NOBODY-1", &vals[1], t, 3);
+    struct mempool_tx *wrong_key = one_tx("ADMIN-1", &vals[1], t, 4);
+    cr_assert_not(validate_at(&stranger, 1, t, why, sizeof why));
+    cr_assert(strncmp(why, "transaction 0: ", 15) == 0, "%s", why);
+    cr_assert_not(validate_at(&wrong_key, 1, t, why, sizeof why));
+    cr_assert(strncmp(why, "transaction 0: ", 15) == 0, "%s", why);
+    mempool_tx_free(a);
+    mempool_tx_free(twice[0]);
+    mempool_tx_free(stranger);
+    mempool_tx_free(wrong_key);
+}
+
+Test(chain, the_proposer_drops_pooled_transactions_that_no_longer_pass)
+{
+    uint64_t t0 = next_time();
+    struct mempool_tx *done = one_tx("ADMIN-1", &vals[0], t0, 1);
+    struct chain_block b;
+    cr_assert_eq(chain_build(&c, "v1", &done, 1, NULL, 0, t0, &b), HANSA_OK);
+    commit_block(&b);
+    chain_block_free(&b);
+    mempool_tx_free(done);
+
+    uint64_t t = next_time();
+    set_params(60 * 1000, HANSA_TX_BYTES_MAX);
+    struct mempool_tx *pool[4] = {
+        one_tx("ADMIN-1", &vals[0], t - 1000, 2),      /* kept */
+        one_tx("ADMIN-1", &vals[0], t0, 1),            /* the same bytes: committed */
+        one_tx("ADMIN-1", &vals[0], t - 61 * 1000, 3), /* outside the governed window */
+        one_tx("ADMIN-1", &vals[0], t + 1000, 4),      /* kept */
+    };
+    uint8_t dropped[2][WIRE_HASH_BYTES];
+    memcpy(dropped[0], pool[1]->tx.id, WIRE_HASH_BYTES);
+    memcpy(dropped[1], pool[2]->tx.id, WIRE_HASH_BYTES);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(mempool_add(mp, pool[i]), HANSA_OK);
+    struct mempool_tx *taken[4];
+    size_t n = mempool_take(mp, taken, 4, 1 << 20);
+    cr_assert_eq(n, 4);
+    size_t kept = chain_filter_txs(&c, mp, taken, n, t);
+    cr_assert_eq(kept, 2, "kept %zu", kept);
+    for (size_t i = 0; i < kept; i++)
+        cr_assert(taken[i]->tx.body->created_ms == t - 1000 ||
+                  taken[i]->tx.body->created_ms == t + 1000);
+    cr_assert_not(mempool_contains(mp, dropped[0]), "the dropped ones leave the pool");
+    cr_assert_not(mempool_contains(mp, dropped[1]));
+    cr_assert(mempool_contains(mp, taken[0]->tx.id));
 }
