@@ -111,3 +111,53 @@ Test(ledger_core, same_blocks_give_the_same_state_root)
     cr_assert_neq(memcmp(f.root, before, 32), 0, "the root chains the height");
     fx_close(&g);
 }
+
+/* ---- two admission checks failing at once: the earlier one names the code ----
+ * DOMAIN.md "Precise points", order of checks: ... signer and key, signature,
+ * window, already committed, role, document. ledger_admit_signer and
+ * ledger_admit cover signer, window, role and document; the signature and
+ * the tx index are the mempool's (tests/net/test_api.c covers every pair). */
+
+struct admit_pair {
+    const char *what;
+    const char *signer;
+    bool old;        /* created 600,001 ms before block time: outside the window */
+    bool broken;     /* Σ line totals ≠ goods_value: INVALID_DOCUMENT */
+    bool wrong_role; /* signed by a carrier, which may not create orders */
+    Hansa__ResultCode code;
+};
+
+static const struct admit_pair admit_pairs[] = {
+    {"unknown signer, outside the window", "MER-NOBODY", true, false, false,
+     HANSA__RESULT_CODE__RESULT_UNKNOWN_SIGNER},
+    {"outside the window, wrong role", NULL, true, false, true,
+     HANSA__RESULT_CODE__RESULT_OUTSIDE_WINDOW},
+    {"outside the window, broken document", NULL, true, true, false,
+     HANSA__RESULT_CODE__RESULT_OUTSIDE_WINDOW},
+    {"outside the window, wrong role, broken document", NULL, true, true, true,
+     HANSA__RESULT_CODE__RESULT_OUTSIDE_WINDOW},
+    {"wrong role, broken document", NULL, false, true, true,
+     HANSA__RESULT_CODE__RESULT_NOT_AUTHORIZED},
+    {"broken document alone", NULL, false, true, false,
+     HANSA__RESULT_CODE__RESULT_INVALID_DOCUMENT},
+};
+
+Test(ledger_core, when_two_admission_checks_fail_the_earlier_names_the_code)
+{
+    for (size_t i = 0; i < sizeof admit_pairs / sizeof admit_pairs[0]; i++) {
+        const struct admit_pair *c = &admit_pairs[i];
+        struct fx_order_doc o;
+        fx_order_doc(&o, "MER-SZ-0001", "SO-1", 1000);
+        if (c->broken)
+            o.doc.goods_value_minor = 999;
+        Hansa__TxBody b;
+        fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+        if (c->old)
+            b.created_ms = f.time_ms - 600001;
+        const char *signer = c->signer ? c->signer : c->wrong_role ? "LOG-0001" : "MER-SZ-0001";
+        struct fx_result r = fx_submit(&f, signer, &b);
+        cr_assert_not(r.admitted, "%s: admitted", c->what);
+        cr_assert_eq(r.code, c->code, "%s: %s (%s), expected %s", c->what,
+                     ledger_result_name(r.code), r.why, ledger_result_name(c->code));
+    }
+}

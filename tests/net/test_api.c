@@ -612,6 +612,199 @@ Test(api, answers_already_committed_with_the_original_receipt)
     finish();
 }
 
+/* ---- two admission checks failing at once ----
+ * DOMAIN.md "Precise points": admission checks size, decoding, chain id,
+ * signer and key, signature, window, already committed, role, document; the
+ * first failure names the code. One case per adjacent pair (size before
+ * decoding: answers_too_large_for_a_tx_over_max_tx_bytes, whose bytes do
+ * not decode either). */
+
+/* t with one bit of its signature flipped (t is freed). */
+static struct signed_tx bad_signature(struct signed_tx t)
+{
+    Hansa__Tx *env = NULL;
+    cr_assert_eq(wire_tx_decode(t.bytes, t.len, &env), HANSA_OK);
+    env->signature.data[7] ^= 0x20;
+    struct signed_tx bad = {0};
+    cr_assert_eq(wire_encode(&env->base, HANSA_TX_BYTES_MAX, &bad.bytes, &bad.len), HANSA_OK);
+    wire_tx_id(bad.bytes, bad.len, bad.id);
+    wire_free(env);
+    free(t.bytes);
+    return bad;
+}
+
+/* An order of MER-SZ-0001 whose goods_value is not the sum of its lines. */
+static void broken_order_doc(struct fx_order_doc *o, const char *order_no)
+{
+    fx_order_doc(o, "MER-SZ-0001", order_no, 100000);
+    o->doc.goods_value_minor = 99999;
+}
+
+Test(api, decoding_is_checked_before_the_chain_id)
+{
+    /* A body for another chain with an unknown field 99 appended: not
+     * canonical, so it does not decode. */
+    struct fx_order_doc o;
+    fx_order_doc(&o, "MER-SZ-0001", "SO-1", 100000);
+    Hansa__TxBody b;
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    b.chain_id = "hansa-prod-1";
+    b.signer = "MER-SZ-0001";
+    b.created_ms = node_now();
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    cr_assert_eq(wire_encode(&b.base, HANSA_TX_BYTES_MAX, &body, &body_len), HANSA_OK);
+    static const uint8_t extra[] = {0x98, 0x06, 0x01};
+    body = realloc(body, body_len + sizeof extra);
+    cr_assert_not_null(body);
+    memcpy(body + body_len, extra, sizeof extra);
+    body_len += sizeof extra;
+    uint8_t key[WIRE_PUBKEY_BYTES] = {1}, sig[WIRE_SIG_BYTES] = {2};
+    Hansa__Tx env = HANSA__TX__INIT;
+    env.body = (ProtobufCBinaryData){body_len, body};
+    env.signer_key = (ProtobufCBinaryData){sizeof key, key};
+    env.signature = (ProtobufCBinaryData){sizeof sig, sig};
+    struct signed_tx t = {0};
+    cr_assert_eq(wire_encode(&env.base, HANSA_TX_BYTES_MAX, &t.bytes, &t.len), HANSA_OK);
+    wire_tx_id(t.bytes, t.len, t.id);
+    expect_submit(&t, RES(MALFORMED));
+    free(body);
+    free(t.bytes);
+    finish();
+}
+
+Test(api, chain_id_signer_signature_and_window_are_checked_in_domain_order)
+{
+    struct fx_order_doc o;
+    Hansa__TxBody b;
+    struct wire_keypair stranger, mer;
+    fx_keypair("STRANGER", &stranger);
+    fx_keypair("MER-SZ-0001", &mer);
+
+    /* chain id before signer: another chain, an unregistered signer. */
+    fx_order_doc(&o, "MER-SZ-0001", "SO-1", 100000);
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    b.chain_id = "hansa-prod-1";
+    struct signed_tx t = sign_with(&stranger, "STRANGER", &b, node_now());
+    expect_submit(&t, RES(WRONG_CHAIN));
+    free(t.bytes);
+
+    /* signer before signature: an unregistered signer, and a registered one
+     * with a key not its own, each with a broken signature. */
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    t = bad_signature(sign_with(&stranger, "STRANGER", &b, node_now()));
+    expect_submit(&t, RES(UNKNOWN_SIGNER));
+    free(t.bytes);
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    t = bad_signature(sign_with(&stranger, "MER-SZ-0001", &b, node_now()));
+    expect_submit(&t, RES(UNKNOWN_SIGNER));
+    free(t.bytes);
+
+    /* signature before window: an old transaction with a broken signature. */
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    t = bad_signature(sign_with(&mer, "MER-SZ-0001", &b, node_now() - 11 * 60 * 1000));
+    expect_submit(&t, RES(BAD_SIGNATURE));
+    free(t.bytes);
+    cr_assert_eq(mempool_count(F.mp), 0);
+    finish();
+}
+
+Test(api, window_role_and_document_are_checked_in_domain_order)
+{
+    struct fx_order_doc o;
+    struct fx_payment_doc p;
+    Hansa__TxBody b;
+    struct wire_keypair carrier;
+    fx_keypair("LOG-0001", &carrier);
+    uint64_t old_ms = node_now() - 11 * 60 * 1000;
+
+    /* window before role: an old order signed by a carrier (neither its
+     * merchant nor its platform). */
+    fx_order_doc(&o, "MER-SZ-0001", "SO-1", 100000);
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    struct signed_tx t = sign_with(&carrier, "LOG-0001", &b, old_ms);
+    expect_submit(&t, RES(OUTSIDE_WINDOW));
+    free(t.bytes);
+    /* window before document. */
+    struct wire_keypair mer;
+    fx_keypair("MER-SZ-0001", &mer);
+    broken_order_doc(&o, "SO-2");
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    t = sign_with(&mer, "MER-SZ-0001", &b, old_ms);
+    expect_submit(&t, RES(OUTSIDE_WINDOW));
+    free(t.bytes);
+
+    /* role before document: a carrier's broken order, a carrier's payment
+     * with a negative amount. */
+    broken_order_doc(&o, "SO-3");
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    t = sign_as("LOG-0001", &b);
+    expect_submit(&t, RES(NOT_AUTHORIZED));
+    free(t.bytes);
+    fx_payment_doc(&p, "MER-SZ-0001", "SO-1", "PAY-1", -1);
+    fx_body(&b, HANSA__TX_BODY__ACTION_RECORD_PAYMENT, &p.doc);
+    t = sign_as("LOG-0001", &b);
+    expect_submit(&t, RES(NOT_AUTHORIZED));
+    free(t.bytes);
+    /* ... and the document alone. */
+    broken_order_doc(&o, "SO-4");
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    t = sign_as("MER-SZ-0001", &b);
+    expect_submit(&t, RES(INVALID_DOCUMENT));
+    free(t.bytes);
+    cr_assert_eq(mempool_count(F.mp), 0);
+    finish();
+}
+
+Test(api, a_committed_tx_outside_the_window_is_outside_window_not_already_committed)
+{
+    struct signed_tx t = order_tx("MER-SZ-0001", "SO-1");
+    commit_block(&t, 1);
+    expect_submit(&t, RES(ALREADY_COMMITTED)); /* inside the window */
+    /* window before already committed: eleven minutes later. */
+    atomic_store(&F.clock_offset_ms, 11 * 60 * 1000);
+    expect_submit(&t, RES(OUTSIDE_WINDOW));
+    atomic_store(&F.clock_offset_ms, -11 * 60 * 1000);
+    expect_submit(&t, RES(OUTSIDE_WINDOW));
+    cr_assert_eq(mempool_count(F.mp), 0);
+    free(t.bytes);
+    finish();
+}
+
+Test(api, already_committed_is_answered_before_role_and_document)
+{
+    /* committed before role: a carrier's payment, which admission would
+     * refuse for its role, committed by a block (rejected there) is
+     * answered ALREADY_COMMITTED with its receipt. */
+    struct fx_payment_doc p;
+    Hansa__TxBody b;
+    fx_payment_doc(&p, "MER-SZ-0001", "SO-1", "PAY-1", 100000);
+    fx_body(&b, HANSA__TX_BODY__ACTION_RECORD_PAYMENT, &p.doc);
+    struct signed_tx wrong_role = sign_as("LOG-0001", &b);
+    /* committed before document: a broken order, committed by a block. */
+    struct fx_order_doc o;
+    broken_order_doc(&o, "SO-1");
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    struct signed_tx broken = sign_as("MER-SZ-0001", &b);
+    struct signed_tx txs[2] = {wrong_role, broken};
+    uint64_t height = commit_block(txs, 2);
+    for (int i = 0; i < 2; i++) {
+        Hansa__Response *r = submit(&txs[i]);
+        cr_assert_eq(r->error, ERR(NONE));
+        cr_assert_eq(r->submit->result, RES(ALREADY_COMMITTED), "tx %d: %s (%s)", i,
+                     ledger_result_name(r->submit->result), r->submit->message);
+        cr_assert_not_null(r->submit->receipt);
+        cr_assert_eq(r->submit->receipt->height, height);
+        cr_assert_eq(r->submit->receipt->index, (uint32_t)i);
+        cr_assert_eq(r->submit->receipt->result,
+                     i == 0 ? RES(NOT_AUTHORIZED) : RES(INVALID_DOCUMENT), "tx %d: %s", i,
+                     ledger_result_name(r->submit->receipt->result));
+        wire_free(r);
+        free(txs[i].bytes);
+    }
+    finish();
+}
+
 Test(api, answers_unknown_request_kinds_and_empty_requests)
 {
     /* Field 15 (a request kind from the future), varint 1; then nothing. */
