@@ -257,9 +257,11 @@ void ledger_order_write(struct ledger_exec *ex, const Hansa__Order *o)
     ledger_history(ex, HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER, d->merchant, d->order_no, &rec, NULL);
 }
 
-/* The parties that may list a new order: its merchant, the platform that
- * created it, and a B2B buyer. Payment institutions and carriers are added
- * when they attach their leg. */
+/* The parties that may list a new order: its merchant and the platform
+ * that created it. Payment institutions and carriers are added when they
+ * attach their leg. Not a B2B buyer: no read rule lets it read the order
+ * (DOMAIN.md "may read", "A reader's own records"), so an index entry would
+ * only list what it is refused. */
 static void order_index(struct ledger_exec *ex, const Hansa__CreateOrder *a)
 {
     char key[LEDGER_KEY_BYTES_MAX];
@@ -268,8 +270,6 @@ static void order_index(struct ledger_exec *ex, const Hansa__CreateOrder *a)
     ledger_index(ex, a->merchant, t, key);
     if (strcmp(ex->signer, a->merchant) != 0)
         ledger_index(ex, ex->signer, t, key);
-    if (a->trade_mode == HANSA__TRADE_MODE__TRADE_MODE_B2B)
-        ledger_index(ex, a->buyer_party, t, key);
 }
 
 static bool party_active(struct ledger_exec *ex, const char *id)

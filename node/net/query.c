@@ -137,6 +137,7 @@ static bool check_reader(struct api_ctx *c, Hansa__Response *resp)
     c->reader.id = p->id;
     c->reader.regulator = has_role(p, HANSA__ROLE__ROLE_REGULATOR);
     c->reader.bank = has_role(p, HANSA__ROLE__ROLE_BANK);
+    c->reader.admin = has_role(p, HANSA__ROLE__ROLE_ADMIN);
     return true;
 }
 

@@ -220,14 +220,25 @@ enum rules_verdict rules_financing(const struct api_reader *r, const Hansa__Fina
     return r->regulator ? RULES_ALLOW : RULES_DENY;
 }
 
+/* DOMAIN.md "may read": ADMIN "parties and parameters", REGULATOR
+ * "everything"; no other role lists them. */
+bool rules_reads_governance(const struct api_reader *r)
+{
+    return r->admin || r->regulator;
+}
+
 enum rules_verdict rules_party(const struct api_reader *r, const Hansa__Party *p)
 {
-    return same(r->id, p->id) ? RULES_OWN : RULES_ALLOW;
+    if (same(r->id, p->id))
+        return RULES_OWN;
+    return rules_reads_governance(r) ? RULES_ALLOW : RULES_DENY;
 }
 
 enum rules_verdict rules_proposal(const struct api_reader *r, const Hansa__GovernanceProposal *p)
 {
-    return same(r->id, p->proposer) ? RULES_OWN : RULES_ALLOW;
+    if (same(r->id, p->proposer))
+        return RULES_OWN;
+    return rules_reads_governance(r) ? RULES_ALLOW : RULES_DENY;
 }
 
 hansa_err rules_record(struct store *s, const struct api_reader *r, const Hansa__Record *rec,

@@ -14,9 +14,15 @@
  *                    creator; ALLOW: a bank financing the order
  *   credit line      OWN: its bank and its borrower
  *   financing        OWN: its merchant and the bank of its line
- *   party            OWN: itself; ALLOW: anyone registered
- *   parameters, governance proposals
- *                    ALLOW: anyone registered (OWN: the proposer)
+ *   party            OWN: itself; ALLOW: ADMIN ("may read: parties and
+ *                    parameters")
+ *   parameters       ALLOW: ADMIN (reads.c)
+ *   governance proposal
+ *                    OWN: the proposer; ALLOW: ADMIN, who votes on it (a
+ *                    proposal is a change of parties or parameters)
+ *   order of a B2B buyer: DENY, as for any other party the order names
+ *   only as a commitment or a counterparty (the ledger does not index it
+ *   for the buyer either)
  *
  * Also here: the state keys of records (the layout of node/ledger/keys.c,
  * which the ledger keeps private) and decoding of stored records.
@@ -47,6 +53,7 @@ struct api_reader {
     const char *id; /* party id, borrowed from the reader's Party record */
     bool regulator; /* holds ROLE_REGULATOR */
     bool bank;      /* holds ROLE_BANK */
+    bool admin;     /* holds ROLE_ADMIN */
 };
 
 enum rules_verdict { RULES_DENY, RULES_ALLOW, RULES_OWN };
@@ -71,6 +78,10 @@ enum rules_verdict rules_line(const struct api_reader *r, const Hansa__CreditLin
 enum rules_verdict rules_financing(const struct api_reader *r, const Hansa__Financing *f);
 enum rules_verdict rules_party(const struct api_reader *r, const Hansa__Party *p);
 enum rules_verdict rules_proposal(const struct api_reader *r, const Hansa__GovernanceProposal *p);
+/* True for readers of parties, parameters and proposals (ADMIN,
+ * REGULATOR): reads.c answers NOT_FOUND and serves the parameters to them
+ * only. */
+bool rules_reads_governance(const struct api_reader *r);
 /* Any record of the Record oneof. */
 HANSA_MUST_USE hansa_err rules_record(struct store *s, const struct api_reader *r,
                                       const Hansa__Record *rec, enum rules_verdict *v);

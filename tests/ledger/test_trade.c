@@ -329,14 +329,17 @@ Test(order, platform_not_named_as_the_orders_platform_is_refused_at_admission)
     EXPECT_REFUSED(submit(MER2, A_CREATE, &o.doc), NOT_AUTHORIZED);
 }
 
-Test(order, b2b_order_is_listed_for_its_registered_buyer)
+Test(order, b2b_order_is_listed_for_its_merchant_not_its_buyer)
 {
+    /* The buyer may not read the order (DOMAIN.md "may read"), so it is
+     * not listed under it either (tests/net/test_api.c). */
     struct fx_order_doc o;
     fx_order_doc(&o, MER, "SO-B2B", 500);
     o.doc.trade_mode = HANSA__TRADE_MODE__TRADE_MODE_B2B;
     o.doc.buyer_party = "BUYER-DE-1";
     EXPECT_EXEC(submit(MER, A_CREATE, &o.doc), OK);
-    cr_assert(has_key("ix/BUYER-DE-1/order/order/" MER "/SO-B2B"));
+    cr_assert(has_key("ix/" MER "/order/order/" MER "/SO-B2B"));
+    cr_assert_not(has_key("ix/BUYER-DE-1/order/order/" MER "/SO-B2B"));
 }
 
 Test(order, b2b_order_with_an_unregistered_buyer_is_not_found)

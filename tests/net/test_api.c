@@ -1192,6 +1192,353 @@ Test(api, bank_reads_the_orders_and_legs_financed_on_its_lines_only)
     finish();
 }
 
+/* ---- read rules (DOMAIN.md "may read", "A reader's own records") ---- */
+
+static Hansa__Response *get_line(const char *reader, const char *bank, const char *line_id)
+{
+    Hansa__LineRef ref = HANSA__LINE_REF__INIT;
+    ref.bank = (char *)bank;
+    ref.line_id = (char *)line_id;
+    Hansa__GetCreditLine g = HANSA__GET_CREDIT_LINE__INIT;
+    g.line = &ref;
+    Hansa__Query q = HANSA__QUERY__INIT;
+    q.kind_case = HANSA__QUERY__KIND_CREDIT_LINE;
+    q.credit_line = &g;
+    return query_as(reader, &q);
+}
+
+static Hansa__Response *get_financing(const char *reader, const char *merchant, const char *id)
+{
+    Hansa__FinancingRef ref = HANSA__FINANCING_REF__INIT;
+    ref.merchant = (char *)merchant;
+    ref.financing_id = (char *)id;
+    Hansa__GetFinancing g = HANSA__GET_FINANCING__INIT;
+    g.financing = &ref;
+    Hansa__Query q = HANSA__QUERY__INIT;
+    q.kind_case = HANSA__QUERY__KIND_FINANCING;
+    q.financing = &g;
+    return query_as(reader, &q);
+}
+
+static Hansa__Response *get_exposure(const char *reader, const char *borrower)
+{
+    Hansa__GetExposure g = HANSA__GET_EXPOSURE__INIT;
+    g.borrower = (char *)borrower;
+    Hansa__Query q = HANSA__QUERY__INIT;
+    q.kind_case = HANSA__QUERY__KIND_EXPOSURE;
+    q.exposure = &g;
+    return query_as(reader, &q);
+}
+
+static Hansa__Response *get_party(const char *reader, const char *party)
+{
+    Hansa__GetParty g = HANSA__GET_PARTY__INIT;
+    g.party_id = (char *)party;
+    Hansa__Query q = HANSA__QUERY__INIT;
+    q.kind_case = HANSA__QUERY__KIND_PARTY;
+    q.party = &g;
+    return query_as(reader, &q);
+}
+
+static Hansa__Response *get_parameters(const char *reader)
+{
+    Hansa__GetParameters g = HANSA__GET_PARAMETERS__INIT;
+    Hansa__Query q = HANSA__QUERY__INIT;
+    q.kind_case = HANSA__QUERY__KIND_PARAMETERS;
+    q.parameters = &g;
+    return query_as(reader, &q);
+}
+
+static Hansa__Response *get_proposal(const char *reader, const uint8_t id[WIRE_HASH_BYTES])
+{
+    Hansa__GetProposal g = HANSA__GET_PROPOSAL__INIT;
+    g.proposal_id = (ProtobufCBinaryData){WIRE_HASH_BYTES, (uint8_t *)id};
+    Hansa__Query q = HANSA__QUERY__INIT;
+    q.kind_case = HANSA__QUERY__KIND_PROPOSAL;
+    q.proposal = &g;
+    return query_as(reader, &q);
+}
+
+static Hansa__Response *list_of(const char *reader, const char *party, Hansa__EntityType type)
+{
+    Hansa__ListRecords g = HANSA__LIST_RECORDS__INIT;
+    g.type = type;
+    g.party = (char *)party;
+    Hansa__Query q = HANSA__QUERY__INIT;
+    q.kind_case = HANSA__QUERY__KIND_LIST;
+    q.list = &g;
+    return query_as(reader, &q);
+}
+
+/* Answer r carries error code (freed). */
+#define EXPECT_READ(r, code)                                                                       \
+    do {                                                                                           \
+        Hansa__Response *r_ = (r);                                                                 \
+        expect_error(r_, ERR(code));                                                               \
+        wire_free(r_);                                                                             \
+    } while (0)
+
+/* The audit log holds the line (reader, record, allowed). */
+static void expect_audited(const char *log, const char *reader, const char *record, bool allowed)
+{
+    char line[256];
+    snprintf(line, sizeof line, "\"reader\":\"%s\",\"record\":\"%s\",\"allowed\":%s", reader,
+             record, allowed ? "true" : "false");
+    cr_assert_not_null(strstr(log, line), "no audit line %s in:\n%s", line, log);
+}
+
+Test(api, platform_reads_the_orders_it_created_as_its_own_and_no_other_order)
+{
+    /* SO-P created by the platform for the merchant; SO-M created by the
+     * merchant, naming the same platform. */
+    struct fx_order_doc o;
+    fx_order_doc(&o, "MER-SZ-0001", "SO-P", 100000);
+    Hansa__TxBody b;
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    struct signed_tx txs[2] = {sign_as("PLT-0001", &b), order_tx("MER-SZ-0001", "SO-M")};
+    commit_block(txs, 2);
+
+    Hansa__Response *r = get_order("PLT-0001", "MER-SZ-0001", "SO-P");
+    expect_error(r, ERR(NONE));
+    cr_assert_str_eq(r->order->created_by, "PLT-0001");
+    wire_free(r);
+    EXPECT_READ(get_order("PLT-0001", "MER-SZ-0001", "SO-M"), NOT_AUTHORIZED);
+    char *log = audit_log();
+    cr_assert_eq(count_lines(log), 1, "its own order is not audited:\n%s", log);
+    expect_audited(log, "PLT-0001", "order/MER-SZ-0001/SO-M", false);
+    free(log);
+    for (int i = 0; i < 2; i++)
+        free(txs[i].bytes);
+    finish();
+}
+
+/* Block 1: matched order MER-SZ-0001/SO-1 and BANK-A's line L-1 to it;
+ * block 2: financing F-1 of the order on L-1. */
+static void financed_order(void)
+{
+    struct fx_order_doc o;
+    struct fx_payment_doc p;
+    struct fx_waybill_doc w;
+    Hansa__OpenCreditLine ol;
+    fx_order_doc(&o, "MER-SZ-0001", "SO-1", 100000);
+    fx_payment_doc(&p, "MER-SZ-0001", "SO-1", "PAY-1", 100000);
+    fx_waybill_doc(&w, "MER-SZ-0001", "SO-1", "WB-1");
+    Hansa__TxBody b;
+    struct signed_tx txs[5];
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    txs[0] = sign_as("MER-SZ-0001", &b);
+    fx_body(&b, HANSA__TX_BODY__ACTION_RECORD_PAYMENT, &p.doc);
+    txs[1] = sign_as("PAY-0001", &b);
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_WAYBILL, &w.doc);
+    txs[2] = sign_as("LOG-0001", &b);
+    txs[3] = open_line_tx(&ol);
+    commit_block(txs, 4);
+    Hansa__LineRef line = HANSA__LINE_REF__INIT;
+    line.bank = "BANK-A";
+    line.line_id = "L-1";
+    Hansa__OrderRef ref = HANSA__ORDER_REF__INIT;
+    ref.merchant = "MER-SZ-0001";
+    ref.order_no = "SO-1";
+    Hansa__OrderRef *refs[1] = {&ref};
+    Hansa__RequestFinancing rf = HANSA__REQUEST_FINANCING__INIT;
+    rf.financing_id = "F-1";
+    rf.line = &line;
+    rf.n_orders = 1;
+    rf.orders = refs;
+    rf.amount_minor = 50000;
+    rf.currency = "CNY";
+    rf.maturity_ms = node_now() + 30 * 86400000ull;
+    fx_body(&b, HANSA__TX_BODY__ACTION_REQUEST_FINANCING, &rf);
+    txs[4] = sign_as("MER-SZ-0001", &b);
+    commit_block(&txs[4], 1);
+    Hansa__Response *r = get_receipt(F.client, "MER-SZ-0001", txs[4].id, 0);
+    cr_assert_eq(r->receipt->receipt->result, OK_CODE, "%s", r->receipt->receipt->message);
+    wire_free(r);
+    for (int i = 0; i < 5; i++)
+        free(txs[i].bytes);
+}
+
+Test(api, another_bank_may_not_read_a_banks_line_or_financing)
+{
+    financed_order();
+    /* DOMAIN: a bank reads "its lines and financing", never another
+     * bank's names or terms. */
+    EXPECT_READ(get_line("BANK-B", "BANK-A", "L-1"), NOT_AUTHORIZED);
+    EXPECT_READ(get_financing("BANK-B", "MER-SZ-0001", "F-1"), NOT_AUTHORIZED);
+    /* Its bank and its borrower read them as their own; a regulator too,
+     * audited. */
+    EXPECT_READ(get_line("BANK-A", "BANK-A", "L-1"), NONE);
+    EXPECT_READ(get_financing("BANK-A", "MER-SZ-0001", "F-1"), NONE);
+    EXPECT_READ(get_line("MER-SZ-0001", "BANK-A", "L-1"), NONE);
+    EXPECT_READ(get_financing("MER-SZ-0001", "MER-SZ-0001", "F-1"), NONE);
+    EXPECT_READ(get_financing("CUS-0001", "MER-SZ-0001", "F-1"), NONE);
+    /* Nor does a listing under the other bank's name give them away. */
+    Hansa__Response *r = list_of("BANK-B", "BANK-A", HANSA__ENTITY_TYPE__ENTITY_TYPE_CREDIT_LINE);
+    expect_error(r, ERR(NONE));
+    cr_assert_eq(r->records->n_records, 0);
+    wire_free(r);
+    r = list_of("BANK-B", "BANK-A", HANSA__ENTITY_TYPE__ENTITY_TYPE_FINANCING);
+    expect_error(r, ERR(NONE));
+    cr_assert_eq(r->records->n_records, 0);
+    wire_free(r);
+    char *log = audit_log();
+    cr_assert_eq(count_lines(log), 5, "%s", log);
+    expect_audited(log, "BANK-B", "line/BANK-A/L-1", false);
+    expect_audited(log, "BANK-B", "financing/MER-SZ-0001/F-1", false);
+    expect_audited(log, "CUS-0001", "financing/MER-SZ-0001/F-1", true);
+    free(log);
+    finish();
+}
+
+Test(api, exposure_is_readable_through_an_expired_line_but_not_a_closed_one)
+{
+    /* DOMAIN "Precise points": an expired line "still lets its bank read
+     * the borrower's aggregate exposure; a CLOSED line no longer does". */
+    Hansa__OpenCreditLine ol;
+    struct signed_tx t = open_line_tx(&ol);
+    free(t.bytes);
+    ol.expiry_ms = node_now() + 60 * 1000;
+    Hansa__TxBody b;
+    fx_body(&b, HANSA__TX_BODY__ACTION_OPEN_CREDIT_LINE, &ol);
+    t = sign_as("BANK-A", &b);
+    commit_block(&t, 1);
+    free(t.bytes);
+    atomic_store(&F.clock_offset_ms, 2 * 60 * 1000);
+    commit_block(NULL, 0); /* the latest block lies past the expiry */
+    Hansa__CreditLine *l = NULL;
+    cr_assert_eq(
+        rules_load(F.store, "line/BANK-A/L-1", &hansa__credit_line__descriptor, (void **)&l),
+        HANSA_OK);
+    cr_assert_eq(l->status, HANSA__CREDIT_LINE_STATUS__CREDIT_LINE_STATUS_ACTIVE,
+                 "an expired line keeps its status");
+    cr_assert_lt(l->expiry_ms, node_now());
+    wire_free(l);
+    EXPECT_READ(get_exposure("BANK-A", "MER-SZ-0001"), NONE);
+
+    Hansa__LineRef ref = HANSA__LINE_REF__INIT;
+    ref.bank = "BANK-A";
+    ref.line_id = "L-1";
+    Hansa__CloseCreditLine cl = HANSA__CLOSE_CREDIT_LINE__INIT;
+    cl.line = &ref;
+    fx_body(&b, HANSA__TX_BODY__ACTION_CLOSE_CREDIT_LINE, &cl);
+    t = sign_as("BANK-A", &b);
+    commit_block(&t, 1);
+    Hansa__Response *r = get_receipt(F.client, "BANK-A", t.id, 0);
+    cr_assert_eq(r->receipt->receipt->result, OK_CODE, "%s", r->receipt->receipt->message);
+    wire_free(r);
+    free(t.bytes);
+    EXPECT_READ(get_exposure("BANK-A", "MER-SZ-0001"), NOT_AUTHORIZED);
+    EXPECT_READ(get_exposure("MER-SZ-0001", "MER-SZ-0001"), NONE); /* its own, not audited */
+    char *log = audit_log();
+    cr_assert_eq(count_lines(log), 2, "%s", log);
+    expect_audited(log, "BANK-A", "exposure/MER-SZ-0001", true);
+    expect_audited(log, "BANK-A", "exposure/MER-SZ-0001", false);
+    free(log);
+    finish();
+}
+
+Test(api, a_b2b_buyer_neither_reads_nor_lists_the_order)
+{
+    /* DOMAIN: a merchant reads "its orders", those naming it as merchant;
+     * the buyer of a B2B order is not among a reader's own records nor in
+     * any role's "may read", so the order is neither readable by it nor
+     * listed under it. */
+    struct fx_order_doc o;
+    fx_order_doc(&o, "MER-SZ-0001", "SO-B2B", 100000);
+    o.doc.trade_mode = HANSA__TRADE_MODE__TRADE_MODE_B2B;
+    o.doc.buyer_party = "BUYER-DE-1";
+    Hansa__TxBody b;
+    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
+    struct signed_tx t = sign_as("MER-SZ-0001", &b);
+    commit_block(&t, 1);
+    Hansa__Response *r = get_receipt(F.client, "MER-SZ-0001", t.id, 0);
+    cr_assert_eq(r->receipt->receipt->result, OK_CODE, "%s", r->receipt->receipt->message);
+    wire_free(r);
+
+    r = list_of("BUYER-DE-1", "BUYER-DE-1", HANSA__ENTITY_TYPE__ENTITY_TYPE_ORDER);
+    expect_error(r, ERR(NONE));
+    cr_assert_eq(r->records->n_records, 0);
+    wire_free(r);
+    char *log = audit_log();
+    cr_assert_eq(count_lines(log), 0, "nothing is listed under the buyer to be denied:\n%s", log);
+    free(log);
+    EXPECT_READ(get_order("BUYER-DE-1", "MER-SZ-0001", "SO-B2B"), NOT_AUTHORIZED);
+    log = audit_log();
+    cr_assert_eq(count_lines(log), 1, "%s", log);
+    expect_audited(log, "BUYER-DE-1", "order/MER-SZ-0001/SO-B2B", false);
+    free(log);
+    free(t.bytes);
+    finish();
+}
+
+Test(api, parties_parameters_and_proposals_are_read_by_admins_and_regulators_only)
+{
+    /* DOMAIN "may read": ADMIN "parties and parameters", REGULATOR
+     * "everything"; no other role lists them. An ADMIN proposes a change
+     * (OPEN: one YES of three admins). */
+    Hansa__ChangeParameter cp = HANSA__CHANGE_PARAMETER__INIT;
+    cp.parameter = HANSA__PARAMETER_ID__PARAMETER_ID_MAX_ORDER_LINES;
+    cp.value = 150;
+    Hansa__ProposeGovernance pg = HANSA__PROPOSE_GOVERNANCE__INIT;
+    pg.change_case = HANSA__PROPOSE_GOVERNANCE__CHANGE_CHANGE_PARAMETER;
+    pg.change_parameter = &cp;
+    Hansa__TxBody b;
+    fx_body(&b, HANSA__TX_BODY__ACTION_PROPOSE_GOVERNANCE, &pg);
+    struct signed_tx t = sign_as("ADMIN-1", &b);
+    commit_block(&t, 1);
+    char proposal[16 + 2 * WIRE_HASH_BYTES];
+    char hex[2 * WIRE_HASH_BYTES + 1];
+    wire_hex_encode(t.id, WIRE_HASH_BYTES, hex);
+    snprintf(proposal, sizeof proposal, "proposal/%s", hex);
+
+    /* Readers without ADMIN or REGULATOR: their own party only. */
+    EXPECT_READ(get_party("MER-SZ-0001", "MER-SZ-0001"), NONE);
+    EXPECT_READ(get_party("MER-SZ-0001", "BANK-A"), NOT_AUTHORIZED);
+    EXPECT_READ(get_party("BANK-A", "NOBODY"), NOT_AUTHORIZED); /* absence is not told */
+    EXPECT_READ(get_parameters("BANK-A"), NOT_AUTHORIZED);
+    EXPECT_READ(get_proposal("BANK-A", t.id), NOT_AUTHORIZED);
+    Hansa__Response *r = list_of("MER-SZ-0001", "", HANSA__ENTITY_TYPE__ENTITY_TYPE_PARTY);
+    expect_error(r, ERR(NONE));
+    cr_assert_eq(r->records->n_records, 1, "only itself");
+    cr_assert_str_eq(r->records->records[0]->party->id, "MER-SZ-0001");
+    wire_free(r);
+    char *log = audit_log();
+    size_t denied = count_lines(log);
+    cr_assert_geq(denied, 4, "%s", log);
+    expect_audited(log, "MER-SZ-0001", "party/BANK-A", false);
+    expect_audited(log, "BANK-A", "party/NOBODY", false);
+    expect_audited(log, "BANK-A", "params", false);
+    expect_audited(log, "BANK-A", proposal, false);
+    free(log);
+
+    /* ADMIN and REGULATOR read them, audited; the proposer its own. */
+    r = get_parameters("ADMIN-2");
+    expect_error(r, ERR(NONE));
+    cr_assert_eq(r->parameters->max_tx_bytes, 65536);
+    wire_free(r);
+    EXPECT_READ(get_parameters("CUS-0001"), NONE);
+    EXPECT_READ(get_party("ADMIN-2", "BANK-A"), NONE);
+    EXPECT_READ(get_party("CUS-0001", "BANK-A"), NONE);
+    EXPECT_READ(get_party("ADMIN-2", "NOBODY"), NOT_FOUND);
+    r = get_proposal("ADMIN-2", t.id);
+    expect_error(r, ERR(NONE));
+    cr_assert_str_eq(r->proposal->proposer, "ADMIN-1");
+    wire_free(r);
+    EXPECT_READ(get_proposal("ADMIN-1", t.id), NONE);
+    EXPECT_READ(get_proposal("CUS-0001", t.id), NONE);
+    log = audit_log();
+    cr_assert_eq(count_lines(log), denied + 6, "%s", log);
+    expect_audited(log, "ADMIN-2", "params", true);
+    expect_audited(log, "CUS-0001", "params", true);
+    expect_audited(log, "ADMIN-2", "party/BANK-A", true);
+    expect_audited(log, "CUS-0001", "party/BANK-A", true);
+    expect_audited(log, "ADMIN-2", proposal, true);
+    expect_audited(log, "CUS-0001", proposal, true);
+    free(log);
+    free(t.bytes);
+    finish();
+}
+
 Test(api, lists_a_merchants_orders_in_pages_leaving_out_what_the_reader_may_not_read)
 {
     struct signed_tx t[3] = {order_tx("MER-SZ-0001", "SO-1"), order_tx("MER-SZ-0001", "SO-2"),
@@ -1289,7 +1636,8 @@ Test(api, refuses_a_query_with_a_bad_signature)
     Hansa__Response *r = query_raw("MER-SZ-0001", &kp, &q, node_now(), NULL, 0, true);
     expect_error(r, ERR(BAD_SIGNATURE));
     wire_free(r);
-    r = query_raw("MER-SZ-0001", &kp, &q, node_now(), NULL, 0, false);
+    fx_keypair("ADMIN-1", &kp); /* DOMAIN: parameters are ADMIN's to read */
+    r = query_raw("ADMIN-1", &kp, &q, node_now(), NULL, 0, false);
     expect_error(r, ERR(NONE));
     cr_assert_eq(r->kind_case, HANSA__RESPONSE__KIND_PARAMETERS);
     cr_assert_eq(r->parameters->max_tx_bytes, 65536);
