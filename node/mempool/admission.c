@@ -1,4 +1,5 @@
 /* See admission.h. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,20 @@
 #include "keys.h"
 
 #define RES(x) HANSA__RESULT_CODE__RESULT_##x
+
+static atomic_uint_fast64_t verify_count;
+
+uint64_t admission_verify_count(void)
+{
+    return (uint64_t)atomic_load(&verify_count);
+}
+
+/* wire_tx_verify, counted. */
+static hansa_err verify(const struct wire_tx *tx)
+{
+    atomic_fetch_add(&verify_count, 1);
+    return wire_tx_verify(tx);
+}
 
 static void fail(struct admission_result *r, hansa_err err, const char *what)
 {
@@ -65,7 +80,7 @@ static void admit_opened(const struct admission *a, const struct ledger_admissio
         return;
     }
     bool committed = rv == HANSA_OK;
-    if (!committed && !mempool_contains(a->mempool, tx->id) && wire_tx_verify(tx) != HANSA_OK) {
+    if (!committed && !mempool_contains(a->mempool, tx->id) && verify(tx) != HANSA_OK) {
         r->code = RES(BAD_SIGNATURE);
         snprintf(r->why, sizeof r->why,
                  "the signature does not verify under the key registered to %s", tx->body->signer);

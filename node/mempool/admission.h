@@ -66,4 +66,8 @@ struct admission_result {
 void admission_admit(const struct admission *a, const uint8_t *bytes, size_t len,
                      struct admission_result *r);
 
+/* Signatures admission_admit has verified in this process, all nodes
+ * together: for tests of "a verified tx is never verified again". */
+uint64_t admission_verify_count(void);
+
 #endif

@@ -493,3 +493,66 @@ Test(chain, the_proposer_drops_pooled_transactions_that_no_longer_pass)
     cr_assert_not(mempool_contains(mp, dropped[1]));
     cr_assert(mempool_contains(mp, taken[0]->tx.id));
 }
+
+/* ---- verify once: "a verified tx is never verified again on that node" ----
+ * (DESIGN.md §3 step 2.) Admission counts its verifications
+ * (admission_verify_count). chain_validate has no counter; a transaction
+ * put into the pool with a broken signature (as if it had been verified)
+ * shows whether it is verified again: the block stays valid only if not. */
+
+Test(chain, a_pooled_or_committed_transaction_is_never_verified_again)
+{
+    uint64_t now = next_time();
+    struct admission a = {
+        .store = store, .mempool = mp, .chain_id = CHAIN, .now_ms = fixed_now, .now_ctx = &now};
+    size_t bad[] = {2};
+    struct mempool_tx **txs = make_txs(3, bad, 1, now);
+    struct admission_result r;
+    uint64_t v0 = admission_verify_count();
+    for (size_t i = 0; i < 2; i++) {
+        admission_admit(&a, txs[i]->bytes, txs[i]->len, &r);
+        cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_OK, "tx %zu: %s", i, r.why);
+    }
+    cr_assert_eq(admission_verify_count(), v0 + 2, "one verification per new transaction");
+
+    /* Resubmitting a pending transaction verifies nothing. */
+    for (int k = 0; k < 3; k++) {
+        admission_admit(&a, txs[0]->bytes, txs[0]->len, &r);
+        cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_ALREADY_PENDING, "%s", r.why);
+    }
+    cr_assert_eq(admission_verify_count(), v0 + 2, "a pending transaction was verified again");
+    cr_assert_eq(mempool_add(mp, txs[2]), HANSA_OK); /* the pool owns it now */
+    struct mempool_tx *broken = txs[2];
+    txs[2] = NULL;
+    admission_admit(&a, broken->bytes, broken->len, &r);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_ALREADY_PENDING, "%s", r.why);
+    cr_assert_eq(admission_verify_count(), v0 + 2);
+
+    /* A block made of pooled transactions: valid without verifying them;
+     * against an empty pool the broken one is found. */
+    struct mempool_tx *in_block[3] = {txs[0], txs[1], broken};
+    struct chain_block b;
+    cr_assert_eq(chain_build(&c, "v1", in_block, 3, NULL, 0, now, &b), HANSA_OK);
+    char why[256] = "";
+    cr_assert(chain_validate(&c, &b, "v1", now, mp, why, sizeof why),
+              "pooled transactions were verified again: %s", why);
+    struct mempool *empty = NULL;
+    cr_assert_eq(mempool_open(16, 1 << 20, &empty), HANSA_OK);
+    cr_assert_not(chain_validate(&c, &b, "v1", now, empty, why, sizeof why));
+    cr_assert_str_eq(why, "transaction 2 has a bad signature");
+    mempool_close(empty);
+
+    /* Committed and out of the pool: resubmitting verifies nothing either. */
+    commit_block(&b);
+    struct mempool_tx *out[3];
+    size_t n = mempool_take(mp, out, 3, SIZE_MAX);
+    cr_assert_eq(n, 3);
+    mempool_forget(mp, out, n);
+    for (size_t i = 0; i < n; i++)
+        mempool_tx_free(out[i]);
+    admission_admit(&a, txs[0]->bytes, txs[0]->len, &r);
+    cr_assert_eq(r.code, HANSA__RESULT_CODE__RESULT_ALREADY_COMMITTED, "%s", r.why);
+    cr_assert_eq(admission_verify_count(), v0 + 2, "a committed transaction was verified again");
+    chain_block_free(&b);
+    free_txs(txs, 3);
+}
