@@ -8,6 +8,7 @@
  * Merkle roots are consensus data (a block header's tx_root): a change here
  * forks the chain.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -327,4 +328,103 @@ Test(merkle, interior_nodes_carry_the_0x01_prefix)
     memcpy(prefixed_in + 1, cat, sizeof cat);
     wire_sha256(prefixed_in, sizeof prefixed_in, prefixed);
     cr_assert_arr_eq(root2, prefixed, WIRE_HASH_BYTES);
+}
+
+/* ---- block headers: tests/vectors/block.txt
+ * ------------------------------------------------------ */
+
+/* block.txt (gen_vectors.py: its own proto3 encoder and schema table) fixes
+ * the encoded BlockHeader for given fields and its block hash, and the
+ * encoded Block carrying the second header. A BlockHeader field renumbered in
+ * hansa.proto, or a change to how the block hash is taken, fails here. */
+
+TestSuite(block, .init = init);
+
+/* Encode msg (caller frees) and compare it with the record's hex key. */
+static uint8_t *encode_and_compare(const struct vec_file *f, const struct vec_record *r,
+                                   const ProtobufCMessage *msg, const char *key, size_t *len)
+{
+    uint8_t *got = NULL;
+    cr_assert_eq(wire_encode(msg, HANSA_BLOCK_BYTES_MAX, &got, len), HANSA_OK);
+    size_t want_len = 0;
+    uint8_t *want = vec_hex_alloc(f, r, key, &want_len);
+    cr_assert_eq(*len, want_len, "block.txt:%u: %s length", r->line, key);
+    cr_assert_arr_eq(got, want, want_len, "block.txt:%u: %s bytes", r->line, key);
+    free(want);
+    return got;
+}
+
+Test(block, header_fields_encode_to_the_vector_bytes_and_block_hash)
+{
+    struct vec_file f;
+    vec_open(&f, "block.txt", 2);
+    for (size_t i = 0; i < f.n_records; i++) {
+        const struct vec_record *r = &f.records[i];
+        struct vec_arena arena = {0};
+        const Hansa__BlockHeader *h = (const Hansa__BlockHeader *)vec_build(
+            &arena, &f, r, &hansa__block_header__descriptor, "header.", NULL);
+        size_t len = 0;
+        uint8_t *enc = encode_and_compare(&f, r, &h->base, "encoded", &len);
+        uint8_t want[WIRE_HASH_BYTES], got[WIRE_HASH_BYTES];
+        vec_hex_exact(&f, r, "block_hash", want, sizeof want);
+        wire_block_hash(enc, len, got);
+        cr_assert_arr_eq(got, want, sizeof want, "block.txt:%u: block hash", r->line);
+
+        /* The canonical decoder takes the bytes and gives the fields back. */
+        Hansa__BlockHeader *back = NULL;
+        cr_assert_eq(wire_block_header_decode(enc, len, &back), HANSA_OK);
+        cr_assert_eq(back->height, h->height);
+        cr_assert_eq(back->time_ms, h->time_ms);
+        cr_assert_str_eq(back->proposer, h->proposer);
+        wire_free(back);
+
+        if (vec_find(r, "block.header") != NULL) {
+            const Hansa__Block *b = (const Hansa__Block *)vec_build(
+                &arena, &f, r, &hansa__block__descriptor, "block.", NULL);
+            cr_assert_eq(b->header.len, len);
+            cr_assert_arr_eq(b->header.data, enc, len, "the block carries this header");
+            size_t block_len = 0;
+            uint8_t *block = encode_and_compare(&f, r, &b->base, "block_encoded", &block_len);
+            Hansa__Block *bb = NULL;
+            cr_assert_eq(wire_block_decode(block, block_len, &bb), HANSA_OK);
+            cr_assert_eq(bb->n_txs, b->n_txs);
+            wire_free(bb);
+            free(block);
+        }
+        free(enc);
+        vec_arena_free(&arena);
+    }
+    vec_close(&f);
+}
+
+Test(block, vector_headers_link_by_hash_and_carry_the_merkle_root_of_their_txs)
+{
+    struct vec_file f;
+    vec_open(&f, "block.txt", 2);
+    const struct vec_record *first = &f.records[0], *second = &f.records[1];
+    uint8_t h1[WIRE_HASH_BYTES], prev[WIRE_HASH_BYTES], root[WIRE_HASH_BYTES];
+    vec_hex_exact(&f, first, "block_hash", h1, sizeof h1);
+    vec_hex_exact(&f, second, "header.prev_block_hash", prev, sizeof prev);
+    cr_assert_arr_eq(prev, h1, sizeof h1);
+
+    /* Height 1 has no transactions: the empty tree. */
+    uint8_t want[WIRE_HASH_BYTES];
+    vec_hex_exact(&f, first, "header.tx_root", want, sizeof want);
+    wire_merkle_root(NULL, 0, root);
+    cr_assert_arr_eq(root, want, sizeof want);
+
+    /* Height 2: the root over the ids of the transactions its block carries. */
+    uint8_t ids[2 * WIRE_HASH_BYTES];
+    for (size_t i = 0; i < 2; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "block.txs.%zu", i);
+        size_t len = 0;
+        uint8_t *tx = vec_hex_alloc(&f, second, key, &len);
+        wire_tx_id(tx, len, ids + i * WIRE_HASH_BYTES);
+        free(tx);
+    }
+    vec_hex_exact(&f, second, "header.tx_root", want, sizeof want);
+    wire_merkle_root(ids, 2, root);
+    cr_assert_arr_eq(root, want, sizeof want);
+    vec_close(&f);
 }

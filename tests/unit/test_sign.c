@@ -17,6 +17,7 @@
  * changes any rule MUST fail here; do not "fix" such a failure by editing the
  * vectors: it is a hard fork, and needs a coordinated upgrade.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -477,4 +478,176 @@ Test(sign, keypair_wipe_zeroes_everything_and_accepts_null)
     static const struct wire_keypair zero;
     cr_assert_arr_eq(&kp, &zero, sizeof kp);
     wire_keypair_wipe(NULL);
+}
+
+/* ---- signed votes, proposals and queries: tests/vectors/signed.txt
+ * -------------------------------- */
+
+/* signed.txt (gen_vectors.py: its own proto3 encoder and RFC 8032 code) fixes
+ * for each kind of signed message other than Tx: the payload bytes from its
+ * fields, the signature under the kind's tag and the payload's chain id, and
+ * the envelope bytes. The library must reproduce each with WIRE_TAG_*, so a
+ * changed tag, field number or signing message fails here. */
+
+TestSuite(signed_messages, .init = init);
+
+struct signed_kind {
+    const char *kind;
+    const char *tag; /* the library's macro */
+    const ProtobufCMessageDescriptor *payload, *envelope;
+};
+
+static const struct signed_kind signed_kinds[] = {
+    {"vote", WIRE_TAG_VOTE, &hansa__vote__descriptor, &hansa__signed_vote__descriptor},
+    {"proposal", WIRE_TAG_PROPOSAL, &hansa__proposal__descriptor,
+     &hansa__signed_proposal__descriptor},
+    {"query", WIRE_TAG_QUERY, &hansa__query__descriptor, &hansa__signed_query__descriptor},
+};
+#define N_SIGNED_KINDS (sizeof signed_kinds / sizeof signed_kinds[0])
+
+static const struct signed_kind *signed_kind_of(const char *kind)
+{
+    for (size_t i = 0; i < N_SIGNED_KINDS; i++)
+        if (strcmp(signed_kinds[i].kind, kind) == 0)
+            return &signed_kinds[i];
+    cr_assert_fail("signed.txt: unknown kind '%s'", kind);
+    return NULL;
+}
+
+/* The payload's chain id, the string field named chain_id. */
+static const char *chain_id_of(const ProtobufCMessage *m)
+{
+    const ProtobufCFieldDescriptor *fd =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "chain_id");
+    cr_assert(fd != NULL && fd->type == PROTOBUF_C_TYPE_STRING);
+    return *(const char *const *)((const char *)m + fd->offset);
+}
+
+static hansa_err decode_payload(const char *kind, const uint8_t *buf, size_t len)
+{
+    hansa_err rv = HANSA_EINVAL;
+    if (strcmp(kind, "vote") == 0) {
+        Hansa__Vote *v = NULL;
+        rv = wire_vote_decode(buf, len, &v);
+        wire_free(v);
+    } else if (strcmp(kind, "proposal") == 0) {
+        Hansa__Proposal *p = NULL;
+        rv = wire_proposal_decode(buf, len, &p);
+        wire_free(p);
+    } else {
+        Hansa__Query *q = NULL;
+        rv = wire_query_decode(buf, len, &q);
+        wire_free(q);
+    }
+    return rv;
+}
+
+/* The envelope of kind k around payload and sig (key only where it has one). */
+static uint8_t *encode_envelope(const struct signed_kind *k, const uint8_t *body, size_t body_len,
+                                const struct wire_keypair *kp, uint8_t sig[WIRE_SIG_BYTES],
+                                size_t *len)
+{
+    uint8_t *out = NULL;
+    if (strcmp(k->kind, "vote") == 0) {
+        Hansa__SignedVote e = HANSA__SIGNED_VOTE__INIT;
+        e.vote.data = (uint8_t *)body;
+        e.vote.len = body_len;
+        e.signature.data = sig;
+        e.signature.len = WIRE_SIG_BYTES;
+        cr_assert_eq(wire_encode(&e.base, 1u << 16, &out, len), HANSA_OK);
+    } else if (strcmp(k->kind, "proposal") == 0) {
+        Hansa__SignedProposal e = HANSA__SIGNED_PROPOSAL__INIT;
+        e.proposal.data = (uint8_t *)body;
+        e.proposal.len = body_len;
+        e.signature.data = sig;
+        e.signature.len = WIRE_SIG_BYTES;
+        cr_assert_eq(wire_encode(&e.base, 1u << 16, &out, len), HANSA_OK);
+    } else {
+        uint8_t key[WIRE_PUBKEY_BYTES];
+        memcpy(key, kp->public_key, sizeof key);
+        Hansa__SignedQuery e = HANSA__SIGNED_QUERY__INIT;
+        e.query.data = (uint8_t *)body;
+        e.query.len = body_len;
+        e.signer_key.data = key;
+        e.signer_key.len = sizeof key;
+        e.signature.data = sig;
+        e.signature.len = WIRE_SIG_BYTES;
+        cr_assert_eq(wire_encode(&e.base, 1u << 16, &out, len), HANSA_OK);
+    }
+    return out;
+}
+
+Test(signed_messages, payload_signature_and_envelope_match_the_vectors_exactly)
+{
+    struct vec_file f;
+    vec_open(&f, "signed.txt", 6);
+    bool seen[N_SIGNED_KINDS] = {false};
+    for (size_t i = 0; i < f.n_records; i++) {
+        const struct vec_record *r = &f.records[i];
+        const char *kind = vec_str(&f, r, "kind");
+        const struct signed_kind *k = signed_kind_of(kind);
+        seen[k - signed_kinds] = true;
+        /* The tag is the library's, spelled out in the vector. */
+        cr_assert_str_eq(k->tag, vec_str(&f, r, "tag"), "signed.txt:%u: tag of %s", r->line, kind);
+
+        uint8_t seed[WIRE_SEED_BYTES], pk[WIRE_PUBKEY_BYTES], sig_want[WIRE_SIG_BYTES];
+        vec_hex_exact(&f, r, "seed", seed, sizeof seed);
+        vec_hex_exact(&f, r, "public_key", pk, sizeof pk);
+        vec_hex_exact(&f, r, "signature", sig_want, sizeof sig_want);
+        struct wire_keypair kp;
+        wire_keypair_from_seed(&kp, seed);
+        cr_assert_arr_eq(kp.public_key, pk, sizeof pk);
+
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "%s.", kind);
+        struct vec_arena arena = {0};
+        const ProtobufCMessage *m = vec_build(&arena, &f, r, k->payload, prefix, NULL);
+        uint8_t *payload_bytes = NULL;
+        size_t len = 0, want_len = 0;
+        cr_assert_eq(wire_encode(m, 1u << 16, &payload_bytes, &len), HANSA_OK);
+        uint8_t *want = vec_hex_alloc(&f, r, "payload", &want_len);
+        cr_assert_eq(len, want_len, "signed.txt:%u: payload length", r->line);
+        cr_assert_arr_eq(payload_bytes, want, len, "signed.txt:%u: payload bytes", r->line);
+        cr_assert_eq(decode_payload(kind, payload_bytes, len), HANSA_OK, "canonical payload");
+
+        const char *chain = chain_id_of(m);
+        uint8_t sig[WIRE_SIG_BYTES];
+        cr_assert_eq(wire_sign(k->tag, chain, payload_bytes, len, kp.secret_key, sig), HANSA_OK);
+        cr_assert_arr_eq(sig, sig_want, sizeof sig, "signed.txt:%u: %s signature", r->line, kind);
+        cr_assert_eq(wire_verify(k->tag, chain, payload_bytes, len, pk, sig_want), HANSA_OK);
+        /* Under any other tag, the same bytes do not verify. */
+        static const char *const tags[] = {WIRE_TAG_TX, WIRE_TAG_VOTE, WIRE_TAG_PROPOSAL,
+                                           WIRE_TAG_QUERY, WIRE_TAG_IDENTITY};
+        for (size_t t = 0; t < sizeof tags / sizeof tags[0]; t++)
+            if (strcmp(tags[t], k->tag) != 0)
+                cr_assert_eq(wire_verify(tags[t], chain, payload_bytes, len, pk, sig_want),
+                             HANSA_EBADSIG, "%s signature verifies under %s", kind, tags[t]);
+
+        size_t env_len = 0, env_want_len = 0;
+        uint8_t *env = encode_envelope(k, payload_bytes, len, &kp, sig, &env_len);
+        uint8_t *env_want = vec_hex_alloc(&f, r, "envelope", &env_want_len);
+        cr_assert_eq(env_len, env_want_len, "signed.txt:%u: envelope length", r->line);
+        cr_assert_arr_eq(env, env_want, env_len, "signed.txt:%u: envelope bytes", r->line);
+
+        free(env_want);
+        free(env);
+        free(want);
+        free(payload_bytes);
+        vec_arena_free(&arena);
+    }
+    for (size_t k = 0; k < N_SIGNED_KINDS; k++)
+        cr_assert(seen[k], "signed.txt has no %s", signed_kinds[k].kind);
+    vec_close(&f);
+    EXPECT_NO_LEAKS();
+}
+
+Test(signed_messages, tags_are_the_documented_strings)
+{
+    /* The strings hansa.proto's "Signing" table documents; every signed
+     * message of every chain depends on them. */
+    cr_assert_str_eq(WIRE_TAG_TX, "hansa/tx/v1");
+    cr_assert_str_eq(WIRE_TAG_VOTE, "hansa/vote/v1");
+    cr_assert_str_eq(WIRE_TAG_PROPOSAL, "hansa/proposal/v1");
+    cr_assert_str_eq(WIRE_TAG_QUERY, "hansa/query/v1");
+    cr_assert_str_eq(WIRE_TAG_IDENTITY, "hansa/identity/v1");
 }

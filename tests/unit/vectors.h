@@ -14,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VEC_FIELDS_MAX 32u
+#include <protobuf-c/protobuf-c.h>
+
+/* A CreateOrder record with two items has about 45 lines. */
+#define VEC_FIELDS_MAX 64u
 
 struct vec_field {
     char *key;   /* owned by the vec_file */
@@ -55,5 +58,31 @@ uint8_t *vec_hex_alloc(const struct vec_file *f, const struct vec_record *r, con
 /* Hex value of key, which must be exactly len bytes, into out. */
 void vec_hex_exact(const struct vec_file *f, const struct vec_record *r, const char *key,
                    uint8_t *out, size_t len);
+
+/* ---- building protobuf-c messages from a record ---------------------------------------------- */
+
+/* Owns everything vec_build allocates; zero-initialise, free with
+ * vec_arena_free. */
+struct vec_arena {
+    void **ptrs; /* owned, each owned */
+    size_t n, cap;
+};
+void vec_arena_free(struct vec_arena *a);
+
+/*
+ * Build a message of type desc from the lines of r whose key starts with
+ * prefix ("" for all), through the message's own descriptor: the rest of the
+ * key names the field, sub-messages with '.', repeated elements with
+ * '.<index>' from 0 (items.1.unit_price_minor, roles.0). Values: strings as
+ * text, integers in decimal, enums by value name (ROLE_BANK), bytes in hex.
+ * A sub-message is set when some key lies under it, and a oneof member sets
+ * its case. Every key under prefix that is not in skip (a NULL-terminated
+ * list, or NULL) must name a field: the test fails otherwise, so a field
+ * renamed in hansa.proto cannot be skipped silently. Everything allocated,
+ * the message included, belongs to arena.
+ */
+ProtobufCMessage *vec_build(struct vec_arena *arena, const struct vec_file *f,
+                            const struct vec_record *r, const ProtobufCMessageDescriptor *desc,
+                            const char *prefix, const char *const *skip);
 
 #endif

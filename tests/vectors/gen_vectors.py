@@ -8,10 +8,15 @@ library:
 
   - Ed25519: the reference code of RFC 8032 section 6 (checked below against
     the RFC's section 7.1 test vectors 1-3 before anything is written);
-  - protobuf: a tiny hand-written proto3 encoder (varints and length-delimited
-    fields, zero/empty fields omitted, fields in number order);
+  - protobuf: a tiny hand-written proto3 encoder (varints, zigzag, packed
+    repeated scalars, length-delimited fields, zero/empty fields omitted,
+    fields in number order) driven by its own transcription of hansa.proto's
+    field names, numbers and types (MESSAGES, ENUMS below), not by protoc;
   - Merkle: the recursive definition of RFC 6962 section 2.1 (the C library
     uses an incremental builder);
+  - transactions (tx.txt, one or more per TxBody action), block headers and
+    a block (block.txt), signed votes, proposals and queries (signed.txt):
+    that encoder, SHA-256 and the Ed25519 code above;
   - identity: HMAC-SHA256 over "hansa/identity/v1" 0x00 kind 0x00 value, with
     the normalization of wire.h written from Unicode properties (category Zs
     for spaces, str.casefold for case) rather than from identity.c's tables.
@@ -604,6 +609,547 @@ CHECK_ONLY = False
 DIFFERENT = []
 
 
+# ---------------------------------------------------------------------------
+# The schema, transcribed by hand from proto/hansa.proto (field names, numbers
+# and types), for the messages the vectors encode. This table, not protoc, is
+# what the Python side encodes from: a field renumbered in hansa.proto makes
+# the C library's bytes differ from these.
+#
+# A field is (name, number, type) or (name, number, type, REPEATED). Types:
+#   "string", "bytes";
+#   "uint"   uint32 / uint64 (varint; proto3 omits 0);
+#   "int"    int32 / int64 (varint of the 64-bit two's complement, so a
+#            negative value takes 10 bytes);
+#   "sint"   sint32 / sint64 (zigzag varint);
+#   ("enum", Name), ("msg", Name).
+# Repeated scalars and enums are packed (proto3's default; protoc-c 1.4.1
+# sets PROTOBUF_C_FIELD_FLAG_PACKED); repeated strings, bytes and messages
+# are one field per element.
+# ---------------------------------------------------------------------------
+
+REPEATED = "repeated"
+
+ENUMS = {
+    "Role": ["ROLE_UNSPECIFIED", "ROLE_MERCHANT", "ROLE_PLATFORM", "ROLE_PAYMENT",
+             "ROLE_LOGISTICS", "ROLE_BANK", "ROLE_REGULATOR", "ROLE_ADMIN"],
+    "ParameterId": [
+        "PARAMETER_ID_UNSPECIFIED", "PARAMETER_ID_GOVERNANCE_THRESHOLD_BPS",
+        "PARAMETER_ID_GOVERNANCE_PROPOSAL_TTL_MS", "PARAMETER_ID_TX_REPLAY_WINDOW_MS",
+        "PARAMETER_ID_MAX_TX_BYTES", "PARAMETER_ID_MAX_ORDER_LINES",
+        "PARAMETER_ID_MAX_FINANCING_ORDERS", "PARAMETER_ID_MATCH_AMOUNT_TOLERANCE_MINOR",
+        "PARAMETER_ID_RETAIL_IMPORT_PER_ORDER_LIMIT_MINOR",
+        "PARAMETER_ID_RETAIL_IMPORT_ANNUAL_LIMIT_MINOR",
+        "PARAMETER_ID_ANNUAL_LIMIT_UTC_OFFSET_MINUTES", "PARAMETER_ID_DEFAULT_ADVANCE_RATE_BPS",
+        "PARAMETER_ID_EVENT_FUTURE_BOUND_MS", "PARAMETER_ID_MAX_WAYBILL_EVENTS"],
+    "GovernanceBallot": ["GOVERNANCE_BALLOT_UNSPECIFIED", "GOVERNANCE_BALLOT_YES",
+                         "GOVERNANCE_BALLOT_NO"],
+    "TradeMode": ["TRADE_MODE_UNSPECIFIED", "TRADE_MODE_EXPORT", "TRADE_MODE_RETAIL_IMPORT",
+                  "TRADE_MODE_B2B"],
+    "ShipmentEventType": [
+        "SHIPMENT_EVENT_TYPE_UNSPECIFIED", "SHIPMENT_EVENT_TYPE_RECEIVED",
+        "SHIPMENT_EVENT_TYPE_LOADED", "SHIPMENT_EVENT_TYPE_DEPARTED",
+        "SHIPMENT_EVENT_TYPE_ARRIVED", "SHIPMENT_EVENT_TYPE_DISCHARGED",
+        "SHIPMENT_EVENT_TYPE_CUSTOMS_HOLD", "SHIPMENT_EVENT_TYPE_CUSTOMS_RELEASED",
+        "SHIPMENT_EVENT_TYPE_OUT_FOR_DELIVERY", "SHIPMENT_EVENT_TYPE_DELIVERED",
+        "SHIPMENT_EVENT_TYPE_EXCEPTION", "SHIPMENT_EVENT_TYPE_RETURNED"],
+    "VoteType": ["VOTE_TYPE_UNSPECIFIED", "VOTE_TYPE_PREVOTE", "VOTE_TYPE_PRECOMMIT"],
+    "EntityType": ["ENTITY_TYPE_UNSPECIFIED", "ENTITY_TYPE_PARTY", "ENTITY_TYPE_ORDER",
+                   "ENTITY_TYPE_PAYMENT", "ENTITY_TYPE_WAYBILL", "ENTITY_TYPE_CREDIT_LINE",
+                   "ENTITY_TYPE_FINANCING", "ENTITY_TYPE_GOVERNANCE_PROPOSAL",
+                   "ENTITY_TYPE_VALIDATOR", "ENTITY_TYPE_NODE"],
+}
+
+MESSAGES = {
+    # References.
+    "OrderRef": [("merchant", 1, "string"), ("order_no", 2, "string")],
+    "PaymentRef": [("institution", 1, "string"), ("pay_transaction_id", 2, "string")],
+    "WaybillRef": [("carrier", 1, "string"), ("logistics_no", 2, "string")],
+    "LineRef": [("bank", 1, "string"), ("line_id", 2, "string")],
+    "FinancingRef": [("merchant", 1, "string"), ("financing_id", 2, "string")],
+    "EntityRef": [("type", 1, ("enum", "EntityType")), ("owner", 2, "string"),
+                  ("id", 3, "string")],
+    # Transactions.
+    "Tx": [("body", 1, "bytes"), ("signer_key", 2, "bytes"), ("signature", 3, "bytes")],
+    "TxBody": [
+        ("chain_id", 1, "string"), ("signer", 2, "string"), ("created_ms", 3, "uint"),
+        ("nonce", 4, "bytes"),
+        # oneof action
+        ("propose_governance", 10, ("msg", "ProposeGovernance")),
+        ("vote_governance", 11, ("msg", "VoteGovernance")),
+        ("create_order", 20, ("msg", "CreateOrder")),
+        ("cancel_order", 21, ("msg", "CancelOrder")),
+        ("record_payment", 30, ("msg", "RecordPayment")),
+        ("create_waybill", 40, ("msg", "CreateWaybill")),
+        ("add_shipment_event", 41, ("msg", "AddShipmentEvent")),
+        ("open_credit_line", 50, ("msg", "OpenCreditLine")),
+        ("change_credit_limit", 51, ("msg", "ChangeCreditLimit")),
+        ("suspend_credit_line", 52, ("msg", "SuspendCreditLine")),
+        ("resume_credit_line", 53, ("msg", "ResumeCreditLine")),
+        ("close_credit_line", 54, ("msg", "CloseCreditLine")),
+        ("request_financing", 60, ("msg", "RequestFinancing")),
+        ("approve_financing", 61, ("msg", "ApproveFinancing")),
+        ("reject_financing", 62, ("msg", "RejectFinancing")),
+        ("disburse_financing", 63, ("msg", "DisburseFinancing")),
+        ("record_repayment", 64, ("msg", "RecordRepayment")),
+        ("declare_default", 65, ("msg", "DeclareDefault"))],
+    # Governance.
+    "AddParty": [("party_id", 1, "string"), ("display_name", 2, "string"),
+                 ("country", 3, "string"), ("roles", 4, ("enum", "Role"), REPEATED),
+                 ("keys", 5, "bytes", REPEATED)],
+    "RemoveParty": [("party_id", 1, "string")],
+    "ChangeRoles": [("party_id", 1, "string"), ("roles", 2, ("enum", "Role"), REPEATED)],
+    "RotateKey": [("party_id", 1, "string"), ("add_key", 2, "bytes"),
+                  ("remove_key", 3, "bytes")],
+    "ChangeParameter": [("parameter", 1, ("enum", "ParameterId")), ("value", 2, "int")],
+    "ProposeGovernance": [  # oneof change
+        ("add_party", 1, ("msg", "AddParty")), ("remove_party", 2, ("msg", "RemoveParty")),
+        ("change_roles", 3, ("msg", "ChangeRoles")), ("rotate_key", 4, ("msg", "RotateKey")),
+        ("change_parameter", 5, ("msg", "ChangeParameter"))],
+    "VoteGovernance": [("proposal_id", 1, "bytes"),
+                       ("ballot", 2, ("enum", "GovernanceBallot"))],
+    # Orders, payments, waybills.
+    "OrderItem": [("line_no", 1, "uint"), ("item_name", 2, "string"), ("hs_code", 3, "string"),
+                  ("quantity_milli", 4, "uint"), ("unit", 5, "string"),
+                  ("unit_price_minor", 6, "int"), ("line_total_minor", 7, "int")],
+    "CreateOrder": [
+        ("order_no", 1, "string"), ("merchant", 2, "string"), ("platform", 3, "string"),
+        ("trade_mode", 4, ("enum", "TradeMode")), ("buyer_commitment", 5, "bytes"),
+        ("buyer_party", 6, "string"), ("consignee_name_commitment", 7, "bytes"),
+        ("consignee_phone_commitment", 8, "bytes"), ("consignee_address_commitment", 9, "bytes"),
+        ("items", 10, ("msg", "OrderItem"), REPEATED), ("goods_value_minor", 11, "int"),
+        ("freight_minor", 12, "int"), ("discount_minor", 13, "int"),
+        ("tax_total_minor", 14, "int"), ("actual_paid_minor", 15, "int"),
+        ("currency", 16, "string"), ("origin_country", 17, "string"),
+        ("destination_country", 18, "string")],
+    "CancelOrder": [("order", 1, ("msg", "OrderRef"))],
+    "RecordPayment": [("pay_transaction_id", 1, "string"), ("order", 2, ("msg", "OrderRef")),
+                      ("payer_commitment", 3, "bytes"), ("amount_paid_minor", 4, "int"),
+                      ("currency", 5, "string"), ("pay_time_ms", 6, "uint")],
+    "CreateWaybill": [
+        ("logistics_no", 1, "string"), ("order", 2, ("msg", "OrderRef")),
+        ("freight_minor", 3, "int"), ("insured_fee_minor", 4, "int"), ("currency", 5, "string"),
+        ("gross_weight_grams", 6, "uint"), ("package_count", 7, "uint"),
+        ("goods_description", 8, "string"), ("hs_codes", 9, "string", REPEATED),
+        ("consignee_name_commitment", 10, "bytes"), ("consignee_phone_commitment", 11, "bytes"),
+        ("consignee_address_commitment", 12, "bytes"), ("origin_locode", 13, "string"),
+        ("destination_locode", 14, "string")],
+    "AddShipmentEvent": [("waybill", 1, ("msg", "WaybillRef")),
+                         ("type", 2, ("enum", "ShipmentEventType")),
+                         ("location_locode", 3, "string"), ("event_time_ms", 4, "uint")],
+    # Credit lines and financing.
+    "OpenCreditLine": [("line_id", 1, "string"), ("borrower", 2, "string"),
+                       ("currency", 3, "string"), ("limit_minor", 4, "int"),
+                       ("advance_rate_bps", 5, "uint"), ("expiry_ms", 6, "uint")],
+    "ChangeCreditLimit": [("line", 1, ("msg", "LineRef")), ("limit_minor", 2, "int")],
+    "SuspendCreditLine": [("line", 1, ("msg", "LineRef"))],
+    "ResumeCreditLine": [("line", 1, ("msg", "LineRef"))],
+    "CloseCreditLine": [("line", 1, ("msg", "LineRef"))],
+    "RequestFinancing": [("financing_id", 1, "string"), ("line", 2, ("msg", "LineRef")),
+                         ("orders", 3, ("msg", "OrderRef"), REPEATED),
+                         ("amount_minor", 4, "int"), ("currency", 5, "string"),
+                         ("maturity_ms", 6, "uint")],
+    "ApproveFinancing": [("financing", 1, ("msg", "FinancingRef"))],
+    "RejectFinancing": [("financing", 1, ("msg", "FinancingRef"))],
+    "DisburseFinancing": [("financing", 1, ("msg", "FinancingRef"))],
+    "RecordRepayment": [("financing", 1, ("msg", "FinancingRef")), ("amount_minor", 2, "int")],
+    "DeclareDefault": [("financing", 1, ("msg", "FinancingRef"))],
+    # Blocks and consensus.
+    "BlockHeader": [
+        ("chain_id", 1, "string"), ("height", 2, "uint"), ("time_ms", 3, "uint"),
+        ("prev_block_hash", 4, "bytes"), ("tx_root", 5, "bytes"), ("state_root", 6, "bytes"),
+        ("proposer", 7, "string"), ("validators_hash", 8, "bytes"),
+        ("last_commit_hash", 9, "bytes"), ("evidence_root", 10, "bytes")],
+    "Block": [("header", 1, "bytes"), ("txs", 2, "bytes", REPEATED)],
+    "Vote": [("type", 1, ("enum", "VoteType")), ("height", 2, "uint"), ("round", 3, "uint"),
+             ("block_hash", 4, "bytes"), ("validator", 5, "string"), ("chain_id", 6, "string")],
+    "SignedVote": [("vote", 1, "bytes"), ("signature", 2, "bytes")],
+    "Proposal": [("height", 1, "uint"), ("round", 2, "uint"), ("pol_round", 3, "sint"),
+                 ("block_hash", 4, "bytes"), ("proposer", 5, "string"),
+                 ("chain_id", 6, "string")],
+    "SignedProposal": [("proposal", 1, "bytes"), ("signature", 2, "bytes")],
+    # Client reads.
+    "SignedQuery": [("query", 1, "bytes"), ("signer_key", 2, "bytes"), ("signature", 3, "bytes")],
+    "Query": [("chain_id", 1, "string"), ("reader", 2, "string"), ("created_ms", 3, "uint"),
+              ("nonce", 4, "bytes"),
+              # oneof kind (the members the vectors use)
+              ("payment", 12, ("msg", "GetPayment")), ("history", 19, ("msg", "GetHistory"))],
+    "GetPayment": [("payment", 1, ("msg", "PaymentRef")), ("order", 2, ("msg", "OrderRef"))],
+    "GetHistory": [("entity", 1, ("msg", "EntityRef")), ("page_token", 2, "bytes"),
+                   ("limit", 3, "uint")],
+}
+
+# The oneofs among the fields above: at most one member may be set.
+ONEOFS = {
+    "TxBody": {n for n, *_ in MESSAGES["TxBody"][4:]},
+    "ProposeGovernance": {n for n, *_ in MESSAGES["ProposeGovernance"]},
+    "Query": {"payment", "history"},
+    "GetPayment": {"payment", "order"},
+}
+
+
+def _zigzag(n):
+    return (n << 1) ^ (n >> 63)
+
+
+def _scalar(ftype, v):
+    """The payload of one scalar value: varint bytes, or raw bytes for LEN types."""
+    if ftype == "string":
+        assert isinstance(v, str) and "\0" not in v
+        return v.encode("utf-8")
+    if ftype == "bytes":
+        assert isinstance(v, (bytes, bytearray))
+        return bytes(v)
+    if ftype == "uint":
+        assert isinstance(v, int) and 0 <= v < 2**64
+        return varint(v)
+    if ftype == "int":
+        assert isinstance(v, int) and -2**63 <= v < 2**63
+        return varint(v & (2**64 - 1))
+    if ftype == "sint":
+        assert isinstance(v, int) and -2**63 <= v < 2**63
+        return varint(_zigzag(v) & (2**64 - 1))
+    if ftype[0] == "enum":
+        return varint(ENUMS[ftype[1]].index(v))
+    raise ValueError(ftype)
+
+
+def _is_len_type(ftype):
+    return ftype in ("string", "bytes") or ftype[0] == "msg"
+
+
+def encode(name, value):
+    """proto3 encoding of message `name` from a dict (field name -> value):
+    fields in number order; scalars equal to their default omitted; a
+    sub-message present whenever its key is (even when empty)."""
+    schema = {f[0]: f for f in MESSAGES[name]}
+    unknown = set(value) - set(schema)
+    assert not unknown, (name, unknown)
+    if name in ONEOFS:
+        assert len(ONEOFS[name] & set(value)) <= 1, (name, "two oneof members")
+    fields = []
+    for fname, v in value.items():
+        f = schema[fname]
+        number, ftype, repeated = f[1], f[2], len(f) > 3
+        if ftype[0] == "msg":
+            items = v if repeated else [v]
+            enc = b"".join(f_message(number, encode(ftype[1], item)) for item in items)
+        elif repeated and not _is_len_type(ftype):  # packed
+            packed = b"".join(_scalar(ftype, item) for item in v)
+            enc = f_message(number, packed) if packed else b""
+        elif repeated:  # strings and bytes: one field per element, empty ones too
+            enc = b"".join(f_message(number, _scalar(ftype, item)) for item in v)
+        elif _is_len_type(ftype):
+            enc = f_bytes(number, _scalar(ftype, v))
+        else:
+            payload = _scalar(ftype, v)
+            enc = b"" if payload == b"\x00" else key(number, WT_VARINT) + payload
+        fields.append((number, enc))
+    return message(*fields)
+
+
+def flatten(value, prefix=""):
+    """The record lines of a message dict: `path = value`, where path names
+    the field (sub-messages with '.', repeated elements with '.<index>').
+    Strings are text, integers decimal, enums by their value name, bytes
+    hex."""
+    out = []
+    for k, v in value.items():
+        path = prefix + k
+        if isinstance(v, dict):
+            assert v, "an empty sub-message has no line to stand for it: " + path
+            out += flatten(v, path + ".")
+        elif isinstance(v, list):
+            for i, item in enumerate(v):
+                if isinstance(item, dict):
+                    out += flatten(item, "%s.%d." % (path, i))
+                else:
+                    out.append(("%s.%d" % (path, i), item))
+        else:
+            out.append((path, v))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Transactions: one or more per TxBody action.
+# ---------------------------------------------------------------------------
+
+# Keys of a tx.txt record that are not fields of the action message.
+TX_RECORD_KEYS = {"seed", "public_key", "chain_id", "signer", "created_ms", "nonce", "action",
+                  "body", "signature", "tx", "tx_id"}
+
+
+def _seed(label):
+    return sha256(b"hansa-vectors seed " + label.encode())
+
+
+def _commit(kind, value):
+    return identity_commit(bytes(range(32)), kind, value)[1]
+
+
+ORDER_1 = {"merchant": "MER-SZ-0001", "order_no": "SZ-2024-0001"}
+ORDER_2 = {"merchant": "MER-SZ-0001", "order_no": "SZ-2024-0002"}
+LINE_A = {"bank": "BANK-A", "line_id": "LINE-2024-001"}
+FIN_1 = {"merchant": "MER-SZ-0001", "financing_id": "FIN-0001"}
+
+TX_CASES = [
+    # The seed 0x01..0x20 of the brief; a credit-line suspension.
+    (bytes(range(1, 33)), "BANK-A", 1700000000000, bytes(range(16)),
+     "suspend_credit_line", {"line": {"bank": "BANK-A", "line_id": "LINE-2024-001"}}),
+    # Empty nonce (omitted from the encoding); an order cancellation.
+    (bytes(range(0x21, 0x41)), "MER-SZ-0001", 1700000123456, b"",
+     "cancel_order", {"order": {"merchant": "MER-SZ-0001", "order_no": "SZ-2024-0001"}}),
+    # A 32-byte nonce (the maximum) and multi-byte varints; a line opening.
+    (bytes(range(0x41, 0x61)), "BANK-B", 1735689600000, bytes(range(0xe0, 0x100)),
+     "open_credit_line", {"line_id": "L-7", "borrower": "MER-SZ-0001", "currency": "CNY",
+                          "limit_minor": 500000000, "advance_rate_bps": 8000,
+                          "expiry_ms": 1767225600000}),
+    # From here on, one record per remaining action (and per governance change).
+    (_seed("add_party"), "ADMIN-1", 1700000200000, b"\x01",
+     "propose_governance", {"add_party": {
+         "party_id": "BANK-C", "display_name": "Bank C \u6df1\u5733\u5206\u884c",
+         "country": "CN", "roles": ["ROLE_BANK", "ROLE_REGULATOR"],
+         "keys": [secret_to_public(_seed("bank-c key 1")),
+                  secret_to_public(_seed("bank-c key 2"))]}}),
+    (_seed("remove_party"), "ADMIN-1", 1700000200001, b"\x02",
+     "propose_governance", {"remove_party": {"party_id": "LOG-OLD"}}),
+    (_seed("change_roles"), "ADMIN-2", 1700000200002, b"",
+     "propose_governance", {"change_roles": {
+         "party_id": "PLAT-01", "roles": ["ROLE_MERCHANT", "ROLE_PLATFORM", "ROLE_ADMIN"]}}),
+    (_seed("rotate_key"), "ADMIN-2", 1700000200003, b"",
+     "propose_governance", {"rotate_key": {
+         "party_id": "BANK-A", "add_key": secret_to_public(_seed("bank-a new key")),
+         "remove_key": secret_to_public(bytes(range(1, 33)))}}),
+    # A negative int64: ten bytes of two's complement varint.
+    (_seed("change_parameter"), "ADMIN-1", 1700000200004, b"",
+     "propose_governance", {"change_parameter": {
+         "parameter": "PARAMETER_ID_ANNUAL_LIMIT_UTC_OFFSET_MINUTES", "value": -300}}),
+    (_seed("vote_governance"), "ADMIN-2", 1700000200005, b"",
+     "vote_governance", {"proposal_id": sha256(b"a ProposeGovernance tx"),
+                         "ballot": "GOVERNANCE_BALLOT_NO"}),
+    (_seed("create_order"), "PLAT-01", 1700000300000, bytes(8),
+     "create_order", {
+         "order_no": "SZ-2024-0002", "merchant": "MER-SZ-0001", "platform": "PLAT-01",
+         "trade_mode": "TRADE_MODE_RETAIL_IMPORT",
+         "buyer_commitment": _commit("name", "Zhang San"),
+         "consignee_name_commitment": _commit("name", "Li Si"),
+         "consignee_phone_commitment": _commit("phone", "+86 138-0013-8000"),
+         "consignee_address_commitment": _commit("address", "Keji Rd 8, Shenzhen"),
+         "items": [
+             {"line_no": 1, "item_name": "\u7eff\u8336 green tea", "hs_code": "090210",
+              "quantity_milli": 1500, "unit": "KGM", "unit_price_minor": 12000,
+              "line_total_minor": 18000},
+             {"line_no": 2, "item_name": "Teapot", "hs_code": "6912001000",
+              "quantity_milli": 2000, "unit": "H87", "unit_price_minor": 4550,
+              "line_total_minor": 9100}],
+         "goods_value_minor": 27100, "freight_minor": 1500, "discount_minor": 600,
+         "tax_total_minor": 2477, "actual_paid_minor": 30477, "currency": "CNY",
+         "origin_country": "JP", "destination_country": "CN"}),
+    (_seed("create_order b2b"), "MER-SZ-0001", 1700000300001, b"",
+     "create_order", {
+         "order_no": "B2B-1", "merchant": "MER-SZ-0001", "trade_mode": "TRADE_MODE_B2B",
+         "buyer_commitment": _commit("name", "ACME GmbH"), "buyer_party": "MER-DE-0007",
+         "consignee_name_commitment": _commit("name", "ACME GmbH"),
+         "consignee_phone_commitment": _commit("phone", "+49 (30) 1234567"),
+         "consignee_address_commitment": _commit("address", "Hafenstr. 1, Hamburg"),
+         "items": [{"line_no": 9999, "item_name": "Steel", "hs_code": "72085100",
+                    "quantity_milli": 1000000000000, "unit": "TNE",
+                    "unit_price_minor": 1000, "line_total_minor": 1000000000000}],
+         "goods_value_minor": 1000000000000, "actual_paid_minor": 1000000000000,
+         "currency": "EUR", "origin_country": "CN", "destination_country": "DE"}),
+    (_seed("record_payment"), "PAY-ALI", 1700000400000, b"",
+     "record_payment", {
+         "pay_transaction_id": "P-20231114-0001", "order": ORDER_2,
+         "payer_commitment": _commit("name", "Zhang San"), "amount_paid_minor": 30477,
+         "currency": "CNY", "pay_time_ms": 1700000399000}),
+    (_seed("create_waybill"), "LOG-SF", 1700000500000, b"",
+     "create_waybill", {
+         "logistics_no": "SF1234567890", "order": ORDER_2, "freight_minor": 1500,
+         "insured_fee_minor": 200, "currency": "CNY", "gross_weight_grams": 3750,
+         "package_count": 2, "goods_description": "tea and a teapot",
+         "hs_codes": ["090210", "6912001000"],
+         "consignee_name_commitment": _commit("name", "Li Si"),
+         "consignee_phone_commitment": _commit("phone", "+86 138-0013-8000"),
+         "consignee_address_commitment": _commit("address", "Keji Rd 8, Shenzhen"),
+         "origin_locode": "JPTYO", "destination_locode": "CNSZX"}),
+    (_seed("add_shipment_event"), "LOG-SF", 1700000600000, b"",
+     "add_shipment_event", {
+         "waybill": {"carrier": "LOG-SF", "logistics_no": "SF1234567890"},
+         "type": "SHIPMENT_EVENT_TYPE_CUSTOMS_RELEASED", "location_locode": "CNSZX",
+         "event_time_ms": 1700000590000}),
+    (_seed("change_credit_limit"), "BANK-A", 1700000700000, b"",
+     "change_credit_limit", {"line": LINE_A, "limit_minor": 750000000}),
+    (_seed("resume_credit_line"), "BANK-A", 1700000700001, b"",
+     "resume_credit_line", {"line": LINE_A}),
+    (_seed("close_credit_line"), "BANK-A", 1700000700002, b"",
+     "close_credit_line", {"line": LINE_A}),
+    (_seed("request_financing"), "MER-SZ-0001", 1700000800000, b"",
+     "request_financing", {
+         "financing_id": "FIN-0001", "line": LINE_A, "orders": [ORDER_1, ORDER_2],
+         "amount_minor": 24000, "currency": "CNY", "maturity_ms": 1707776000000}),
+    (_seed("approve_financing"), "BANK-A", 1700000800001, b"",
+     "approve_financing", {"financing": FIN_1}),
+    (_seed("reject_financing"), "BANK-A", 1700000800002, b"",
+     "reject_financing", {"financing": FIN_1}),
+    (_seed("disburse_financing"), "BANK-A", 1700000800003, b"",
+     "disburse_financing", {"financing": FIN_1}),
+    (_seed("record_repayment"), "BANK-A", 1700000800004, b"",
+     "record_repayment", {"financing": FIN_1, "amount_minor": 12000}),
+    (_seed("declare_default"), "BANK-A", 1700000800005, b"",
+     "declare_default", {"financing": FIN_1}),
+]
+
+
+def tx_vector(chain_id, seed, signer, created_ms, nonce, action, fields):
+    """(body, public key, signature, envelope, tx id) of one transaction."""
+    body = encode("TxBody", {"chain_id": chain_id, "signer": signer, "created_ms": created_ms,
+                             "nonce": nonce, action: fields})
+    public = secret_to_public(seed)
+    msg = signing_message(TAG_TX, chain_id.encode(), body)
+    sig = ed25519_sign(seed, msg)
+    assert ed25519_verify(public, msg, sig)
+    envelope = encode("Tx", {"body": body, "signer_key": public, "signature": sig})
+    return body, public, sig, envelope, sha256(envelope)
+
+
+def gen_tx(chain_id="hansa-vectors-1"):
+    records = []
+    actions = set()
+    for seed, signer, created_ms, nonce, action, fields in TX_CASES:
+        body, public, sig, envelope, tx_id = tx_vector(chain_id, seed, signer, created_ms,
+                                                       nonce, action, fields)
+        lines = flatten(fields)
+        assert not {k for k, _ in lines} & TX_RECORD_KEYS, action
+        rec = [("seed", seed), ("public_key", public), ("chain_id", chain_id),
+               ("signer", signer), ("created_ms", created_ms), ("nonce", nonce),
+               ("action", action)]
+        rec += lines
+        rec += [("body", body), ("signature", sig), ("tx", envelope), ("tx_id", tx_id)]
+        records.append(rec)
+        actions.add(action)
+    assert actions == ONEOFS["TxBody"], "every TxBody action has a vector"
+    # The first three records predate this table; their bytes are the ones
+    # the old hand-written encoder produced (pinned by --check).
+    write_file("tx.txt",
+               "Transactions: TxBody and Tx envelope bytes (proto3, hansa.proto), Ed25519\n"
+               "# signature over \"hansa/tx/v1\" 00 chain_id 00 body, tx id = SHA-256(tx).\n"
+               "# Text keys: chain_id, signer, created_ms (decimal), action and its fields;\n"
+               "# nonce and the rest are hex.\n"
+               "# The action's fields are named by their path inside the action message\n"
+               "# (line.bank = <action>.line.bank; items.1.unit = the second item's unit):\n"
+               "# strings as text, integers in decimal, enums by value name, bytes in hex.",
+               records)
+
+
+# ---------------------------------------------------------------------------
+# Block headers and blocks.
+# ---------------------------------------------------------------------------
+
+
+def gen_block(chain_id="hansa-vectors-1"):
+    txs = [tx_vector(chain_id, *case)[3] for case in TX_CASES[:2]]
+    empty = sha256(b"")
+    headers = [
+        # Height 1: no previous block, no transactions, no commit, no evidence.
+        {"chain_id": chain_id, "height": 1, "time_ms": 1700000000000,
+         "tx_root": mth([]), "state_root": sha256(b"genesis state"), "proposer": "VAL-BANK-A",
+         "validators_hash": sha256(b"validator set"), "last_commit_hash": empty,
+         "evidence_root": mth([])},
+    ]
+    first_hash = sha256(encode("BlockHeader", headers[0]))
+    headers.append(
+        # Height 2 with two transactions; every field set.
+        {"chain_id": chain_id, "height": 2, "time_ms": 1700000001234,
+         "prev_block_hash": first_hash, "tx_root": mth([sha256(t) for t in txs]),
+         "state_root": sha256(b"state after block 1"), "proposer": "VAL-BANK-B",
+         "validators_hash": sha256(b"validator set"),
+         "last_commit_hash": sha256(b"commit of block 1"),
+         "evidence_root": mth([sha256(b"evidence")])})
+    records = []
+    for i, h in enumerate(headers):
+        encoded = encode("BlockHeader", h)
+        rec = [("# height %d" % h["height"], None)]
+        rec += flatten(h, "header.")
+        rec += [("encoded", encoded), ("block_hash", sha256(encoded))]
+        if i == 1:
+            block = {"header": encoded, "txs": txs}
+            rec += [("# the block: Block { header = encoded, txs = tx.txt records 1 and 2 }",
+                     None)]
+            rec += flatten(block, "block.")
+            rec += [("block_encoded", encode("Block", block))]
+        records.append(rec)
+    write_file("block.txt",
+               "Block headers: fields -> encoded BlockHeader (proto3, hansa.proto) -> block\n"
+               "# hash = SHA-256(encoded). header.* are BlockHeader fields (text, decimal or\n"
+               "# hex as in tx.txt); block.* the fields of a Block carrying that header.",
+               records)
+
+
+# ---------------------------------------------------------------------------
+# Signed consensus messages and queries.
+# ---------------------------------------------------------------------------
+
+TAG_PROPOSAL = b"hansa/proposal/v1"
+TAG_QUERY = b"hansa/query/v1"
+
+SIGNED_CASES = [
+    # (kind, seed label, payload message, fields)
+    ("vote", "VAL-BANK-A", "Vote", {
+        "type": "VOTE_TYPE_PREVOTE", "height": 2, "round": 1,
+        "block_hash": sha256(b"block 2"), "validator": "VAL-BANK-A",
+        "chain_id": "hansa-vectors-1"}),
+    # A nil precommit at round 0: round and block_hash are omitted.
+    ("vote", "VAL-BANK-B", "Vote", {
+        "type": "VOTE_TYPE_PRECOMMIT", "height": 300, "validator": "VAL-BANK-B",
+        "chain_id": "hansa-vectors-1"}),
+    # pol_round is a sint32: -1 (no polka) is zigzag 1.
+    ("proposal", "VAL-BANK-A", "Proposal", {
+        "height": 2, "round": 0, "pol_round": -1, "block_hash": sha256(b"block 2"),
+        "proposer": "VAL-BANK-A", "chain_id": "hansa-vectors-1"}),
+    ("proposal", "VAL-BANK-C", "Proposal", {
+        "height": 1000000, "round": 5, "pol_round": 3, "block_hash": sha256(b"block 1000000"),
+        "proposer": "VAL-BANK-C", "chain_id": "hansa-vectors-1"}),
+    ("query", "BANK-A", "Query", {
+        "chain_id": "hansa-vectors-1", "reader": "BANK-A", "created_ms": 1700000900000,
+        "nonce": bytes(range(4)), "payment": {"order": ORDER_2}}),
+    ("query", "REG-CUSTOMS", "Query", {
+        "chain_id": "hansa-vectors-1", "reader": "REG-CUSTOMS", "created_ms": 1700000900001,
+        "history": {"entity": {"type": "ENTITY_TYPE_ORDER", "owner": "MER-SZ-0001",
+                               "id": "SZ-2024-0002"}, "limit": 20}}),
+]
+
+SIGNED_KINDS = {
+    # kind: (tag, envelope message, payload field, has a signer_key field)
+    "vote": (TAG_VOTE, "SignedVote", "vote", False),
+    "proposal": (TAG_PROPOSAL, "SignedProposal", "proposal", False),
+    "query": (TAG_QUERY, "SignedQuery", "query", True),
+}
+
+
+def gen_signed():
+    records = []
+    for kind, who, msg_name, fields in SIGNED_CASES:
+        tag, env_name, payload_field, has_key = SIGNED_KINDS[kind]
+        seed = _seed(who)
+        public = secret_to_public(seed)
+        payload = encode(msg_name, fields)
+        msg = signing_message(tag, fields["chain_id"].encode(), payload)
+        sig = ed25519_sign(seed, msg)
+        assert ed25519_verify(public, msg, sig)
+        env = {payload_field: payload, "signature": sig}
+        if has_key:
+            env["signer_key"] = public
+        rec = [("kind", kind), ("tag", tag.decode()), ("seed", seed), ("public_key", public)]
+        rec += flatten(fields, kind + ".")
+        rec += [("payload", payload), ("signature", sig), ("envelope", encode(env_name, env))]
+        records.append(rec)
+    write_file("signed.txt",
+               "Signed votes, proposals and queries: the payload (Vote, Proposal, Query) from\n"
+               "# its fields (<kind>.*, as in tx.txt), the Ed25519 signature over\n"
+               "# tag 00 chain_id 00 payload, and the envelope (SignedVote, SignedProposal,\n"
+               "# SignedQuery). kind and tag are text; seed, keys and bytes are hex.",
+               records)
+
+
 def main():
     global CHECK_ONLY
     CHECK_ONLY = "--check" in sys.argv[1:]
@@ -613,91 +1159,9 @@ def main():
     gen_ed25519(b"hansa-vectors-1")
     gen_identity()
     gen_tx()
+    gen_block()
+    gen_signed()
     return 1 if DIFFERENT else 0
-
-
-# hansa.proto field numbers used by the tx vectors (proto/hansa.proto).
-TX_BODY, TX_SIGNER_KEY, TX_SIGNATURE = 1, 2, 3
-BODY_CHAIN_ID, BODY_SIGNER, BODY_CREATED_MS, BODY_NONCE = 1, 2, 3, 4
-ACTION_CANCEL_ORDER = 21         # CancelOrder { OrderRef order = 1; }
-ACTION_OPEN_CREDIT_LINE = 50     # OpenCreditLine { line_id, borrower, currency, limit_minor,
-#                                                  advance_rate_bps, expiry_ms }
-ACTION_SUSPEND_CREDIT_LINE = 52  # SuspendCreditLine { LineRef line = 1; }
-
-
-def enc_action(rec):
-    """Encode the action sub-message from the record's fields; returns
-    (field number, encoded message)."""
-    a = dict(rec)
-    kind = a["action"]
-    if kind == "suspend_credit_line":
-        line_ref = message((1, f_bytes(1, a["line.bank"].encode())),
-                           (2, f_bytes(2, a["line.line_id"].encode())))
-        return ACTION_SUSPEND_CREDIT_LINE, message((1, f_message(1, line_ref)))
-    if kind == "cancel_order":
-        order_ref = message((1, f_bytes(1, a["order.merchant"].encode())),
-                            (2, f_bytes(2, a["order.order_no"].encode())))
-        return ACTION_CANCEL_ORDER, message((1, f_message(1, order_ref)))
-    if kind == "open_credit_line":
-        return ACTION_OPEN_CREDIT_LINE, message(
-            (1, f_bytes(1, a["line_id"].encode())),
-            (2, f_bytes(2, a["borrower"].encode())),
-            (3, f_bytes(3, a["currency"].encode())),
-            (4, f_uint(4, int(a["limit_minor"]))),  # int64 >= 0: a plain varint
-            (5, f_uint(5, int(a["advance_rate_bps"]))),
-            (6, f_uint(6, int(a["expiry_ms"]))))
-    raise ValueError(kind)
-
-
-TX_CASES = [
-    # The seed 0x01..0x20 of the brief; a credit-line suspension.
-    (bytes(range(1, 33)), [
-        ("signer", "BANK-A"), ("created_ms", "1700000000000"),
-        ("nonce", bytes(range(16))), ("action", "suspend_credit_line"),
-        ("line.bank", "BANK-A"), ("line.line_id", "LINE-2024-001")]),
-    # Empty nonce (omitted from the encoding); an order cancellation.
-    (bytes(range(0x21, 0x41)), [
-        ("signer", "MER-SZ-0001"), ("created_ms", "1700000123456"),
-        ("nonce", b""), ("action", "cancel_order"),
-        ("order.merchant", "MER-SZ-0001"), ("order.order_no", "SZ-2024-0001")]),
-    # A 32-byte nonce (the maximum) and multi-byte varints; a line opening.
-    (bytes(range(0x41, 0x61)), [
-        ("signer", "BANK-B"), ("created_ms", "1735689600000"),
-        ("nonce", bytes(range(0xe0, 0x100))), ("action", "open_credit_line"),
-        ("line_id", "L-7"), ("borrower", "MER-SZ-0001"), ("currency", "CNY"),
-        ("limit_minor", "500000000"), ("advance_rate_bps", "8000"),
-        ("expiry_ms", "1767225600000")]),
-]
-
-
-def gen_tx(chain_id="hansa-vectors-1"):
-    records = []
-    for seed, fields in TX_CASES:
-        f = dict(fields)
-        action_field, action = enc_action(fields)
-        body = message(
-            (BODY_CHAIN_ID, f_bytes(BODY_CHAIN_ID, chain_id.encode())),
-            (BODY_SIGNER, f_bytes(BODY_SIGNER, f["signer"].encode())),
-            (BODY_CREATED_MS, f_uint(BODY_CREATED_MS, int(f["created_ms"]))),
-            (BODY_NONCE, f_bytes(BODY_NONCE, f["nonce"])),
-            (action_field, f_message(action_field, action)))
-        public = secret_to_public(seed)
-        sig = ed25519_sign(seed, signing_message(TAG_TX, chain_id.encode(), body))
-        assert ed25519_verify(public, signing_message(TAG_TX, chain_id.encode(), body), sig)
-        envelope = message((TX_BODY, f_bytes(TX_BODY, body)),
-                           (TX_SIGNER_KEY, f_bytes(TX_SIGNER_KEY, public)),
-                           (TX_SIGNATURE, f_bytes(TX_SIGNATURE, sig)))
-        rec = [("seed", seed), ("public_key", public), ("chain_id", chain_id)]
-        rec += [(k, v) for k, v in fields]
-        rec += [("body", body), ("signature", sig), ("tx", envelope),
-                ("tx_id", sha256(envelope))]
-        records.append(rec)
-    write_file("tx.txt",
-               "Transactions: TxBody and Tx envelope bytes (proto3, hansa.proto), Ed25519\n"
-               "# signature over \"hansa/tx/v1\" 00 chain_id 00 body, tx id = SHA-256(tx).\n"
-               "# Text keys: chain_id, signer, created_ms (decimal), action and its fields;\n"
-               "# nonce and the rest are hex.",
-               records)
 
 
 if __name__ == "__main__":
