@@ -3,11 +3,13 @@
  * signer and role checks, the replay window, rollback of rejected
  * transactions, determinism of the state root.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
 #include "ledger_fixture.h"
+#include "overlay.h"
 
 #define OK HANSA__RESULT_CODE__RESULT_OK
 
@@ -160,4 +162,36 @@ Test(ledger_core, when_two_admission_checks_fail_the_earlier_names_the_code)
         cr_assert_eq(r.code, c->code, "%s: %s (%s), expected %s", c->what,
                      ledger_result_name(r.code), r.why, ledger_result_name(c->code));
     }
+}
+
+/* overlay_rollback itself: the undo run_tx relies on when a transaction is
+ * rejected after staging writes. (No handler stages a write before its
+ * last check today, so no transaction reaches it: test_credit.c,
+ * approval_rejected_at_its_last_order_or_its_limit_writes_nothing.) */
+Test(ledger_core, overlay_rollback_undoes_every_change_since_the_mark)
+{
+    struct ledger_overlay *ov = NULL;
+    uint8_t hk[16] = {0};
+    cr_assert_eq(overlay_open(&ov, hk), HANSA_OK);
+    cr_assert_eq(overlay_put(ov, (const uint8_t *)"a", 1, (const uint8_t *)"1", 1), HANSA_OK);
+    cr_assert_eq(overlay_put(ov, (const uint8_t *)"d", 1, (const uint8_t *)"4", 1), HANSA_OK);
+    overlay_mark(ov); /* the next transaction starts */
+    cr_assert_eq(overlay_put(ov, (const uint8_t *)"a", 1, (const uint8_t *)"2", 1), HANSA_OK);
+    cr_assert_eq(overlay_put(ov, (const uint8_t *)"a", 1, (const uint8_t *)"3", 1), HANSA_OK);
+    cr_assert_eq(overlay_put(ov, (const uint8_t *)"b", 1, (const uint8_t *)"9", 1), HANSA_OK);
+    cr_assert_eq(overlay_put(ov, (const uint8_t *)"d", 1, NULL, 0), HANSA_OK);
+    overlay_rollback(ov);
+    struct overlay_entry_view v;
+    cr_assert_eq(overlay_get(ov, (const uint8_t *)"a", 1, &v), 1);
+    cr_assert_eq(v.val_len, 1);
+    cr_assert_eq(v.val[0], '1', "the value before the mark");
+    cr_assert_eq(overlay_get(ov, (const uint8_t *)"b", 1, &v), 0, "a key new since the mark");
+    cr_assert_eq(overlay_get(ov, (const uint8_t *)"d", 1, &v), 1);
+    cr_assert_not_null(v.val, "a delete since the mark is undone");
+    struct overlay_entry_view *all = NULL;
+    size_t n = 0;
+    cr_assert_eq(overlay_sorted(ov, &all, &n), HANSA_OK);
+    cr_assert_eq(n, 2, "the block's write set is as at the mark");
+    free(all);
+    overlay_close(ov);
 }

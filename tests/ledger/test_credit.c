@@ -1643,3 +1643,65 @@ Test(credit_events, ordinals_count_events_within_a_block)
     }
     free(h);
 }
+
+/* ---- a rejected financing leaves nothing behind ----
+ * run_tx rolls back whatever a rejected transaction staged
+ * (overlay_rollback). Every financing handler runs all its checks before
+ * its first write, so these blocks stay empty with or without the
+ * rollback; they pin that no write precedes the last check: a rejection
+ * found late, after every earlier order of the financing passed. */
+
+/* The block of the last transaction wrote no state and no history. */
+static void expect_nothing_written(int line)
+{
+    cr_assert_eq(f.last.n_state, 0, "line %d: a rejected transaction wrote %zu state keys", line,
+                 f.last.n_state);
+    cr_assert_eq(f.last.n_history, 0, "line %d: a rejected transaction wrote %zu history entries",
+                 line, f.last.n_history);
+}
+
+Test(financing, approval_rejected_at_its_last_order_or_its_limit_writes_nothing)
+{
+    base_setup();
+    fx_matched_order(&f, MER, "SO-2", 100000);
+    fx_matched_order(&f, MER, "SO-3", 100000);
+    struct req q;
+    req_init(&q, "F-1", "BANK-A", "L-1", 200000);
+    req_order(&q, MER, "SO-1");
+    req_order(&q, MER, "SO-2");
+    req_order(&q, MER, "SO-3");
+    expect_ok(req_submit(&q, MER));
+    /* F-2 pledges SO-3, the last order of F-1. */
+    expect_ok(request("F-2", "BANK-A", "L-1", "SO-3", 50000));
+    expect_ok(approve("BANK-A", "F-2"));
+
+    expect_rejected(approve("BANK-A", "F-1"), RC(ASSET_ALREADY_PLEDGED));
+    expect_nothing_written(__LINE__);
+    expect_pledge(MER, "SO-1", "");
+    expect_pledge(MER, "SO-2", "");
+    expect_pledge(MER, "SO-3", "F-2");
+    cr_assert_eq(fin_status("F-1"), FS(REQUESTED));
+    expect_line_counters("BANK-A", "L-1", 0, 50000, 0, 0);
+
+    /* A request whose last order is pledged is rejected the same way. */
+    req_init(&q, "F-3", "BANK-A", "L-1", 100000);
+    req_order(&q, MER, "SO-1");
+    req_order(&q, MER, "SO-2");
+    req_order(&q, MER, "SO-3");
+    expect_rejected(req_submit(&q, MER), RC(ASSET_ALREADY_PLEDGED));
+    expect_nothing_written(__LINE__);
+    cr_assert_null(fx_get_financing(&f, MER, "F-3"));
+
+    /* Every order passes; the limit, checked last, does not. */
+    expect_ok(reject("BANK-A", "F-2")); /* releases SO-3 */
+    expect_ok(change_limit("BANK-A", "BANK-A", "L-1", 199999));
+    expect_rejected(approve("BANK-A", "F-1"), RC(LIMIT_EXCEEDED));
+    expect_nothing_written(__LINE__);
+    for (int i = 1; i <= 3; i++) {
+        char no[8];
+        snprintf(no, sizeof no, "SO-%d", i);
+        expect_pledge(MER, no, "");
+    }
+    expect_line_counters("BANK-A", "L-1", 0, 0, 0, 0);
+    cr_assert_eq(fin_status("F-1"), FS(REQUESTED));
+}
