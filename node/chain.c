@@ -414,8 +414,8 @@ static bool hash_is(const ProtobufCBinaryData *b, const uint8_t want[WIRE_HASH_B
     return b->len == WIRE_HASH_BYTES && memcmp(b->data, want, WIRE_HASH_BYTES) == 0;
 }
 
-static bool header_valid(struct chain *c, const struct chain_block *b, const char *proposer,
-                         uint64_t now_ms, char *why, size_t why_len)
+static bool header_valid(struct chain *c, const struct chain_block *b, uint64_t now_ms, char *why,
+                         size_t why_len)
 {
     const Hansa__BlockHeader *h = b->header;
     uint8_t root[WIRE_HASH_BYTES], expect[WIRE_HASH_BYTES];
@@ -431,9 +431,9 @@ static bool header_valid(struct chain *c, const struct chain_block *b, const cha
                        "block time %" PRIu64 " is not after %" PRIu64
                        " or too far ahead of this node's clock",
                        h->time_ms, c->tip_time_ms);
-    if (strcmp(h->proposer, proposer) != 0)
-        return invalid(why, why_len, "the block names %s as proposer, not %s", h->proposer,
-                       proposer);
+    if (chain_validator_index(c, h->proposer) == UINT32_MAX)
+        return invalid(why, why_len, "the block names %s as proposer, not a validator",
+                       h->proposer);
     store_state_root(c->store, root);
     if (!hash_is(&h->state_root, root))
         return invalid(why, why_len, "the state root is not the one after block %" PRIu64,
@@ -558,10 +558,10 @@ static hansa_err verify_signatures(const struct chain_block *b, struct mempool *
     return HANSA_OK;
 }
 
-bool chain_validate(struct chain *c, const struct chain_block *b, const char *proposer,
-                    uint64_t now_ms, struct mempool *mp, char *why, size_t why_len)
+bool chain_validate(struct chain *c, const struct chain_block *b, uint64_t now_ms,
+                    struct mempool *mp, char *why, size_t why_len)
 {
-    if (!header_valid(c, b, proposer, now_ms, why, why_len))
+    if (!header_valid(c, b, now_ms, why, why_len))
         return false;
     uint8_t *ids = malloc((b->n_txs ? b->n_txs : 1) * WIRE_HASH_BYTES);
     bool *bad_sig = malloc((b->n_txs ? b->n_txs : 1) * sizeof *bad_sig);

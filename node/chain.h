@@ -7,9 +7,12 @@
  * A block is valid at height h when (DESIGN.md §3 step 5):
  *   - its header names this chain, height h, the tip's hash as previous
  *     hash, a time after the tip's and at most CHAIN_FUTURE_MS ahead of the
- *     local clock, the state root after h-1, the expected proposer, this
- *     validator set's hash, the Merkle root of its tx ids, the root of its
- *     evidence, and the hash of its last commit;
+ *     local clock, the state root after h-1, a validator of this set as
+ *     its proposer (not necessarily the round's: a valid value re-proposed
+ *     in a later round, Alg. 1 line 16, keeps the proposer that built it,
+ *     and must stay valid there), this validator set's hash, the Merkle
+ *     root of its tx ids, the root of its evidence, and the hash of its
+ *     last commit;
  *   - its last commit (h > 1) holds 2f+1 valid precommits for block h-1;
  *   - each piece of evidence passes chain_check_evidence (at most
  *     CHAIN_EVIDENCE_MAX per block);
@@ -130,8 +133,8 @@ size_t chain_filter_txs(struct chain *c, struct mempool *mp, struct mempool_tx *
 #define CHAIN_ANY_TIME (UINT64_MAX - CHAIN_FUTURE_MS)
 
 /* valid(v) at tip + 1 (see the top of this file). */
-bool chain_validate(struct chain *c, const struct chain_block *b, const char *proposer,
-                    uint64_t now_ms, struct mempool *mp, char *why, size_t why_len);
+bool chain_validate(struct chain *c, const struct chain_block *b, uint64_t now_ms,
+                    struct mempool *mp, char *why, size_t why_len);
 /* 2f+1 distinct validators' valid precommits for (height, hash). */
 HANSA_MUST_USE hansa_err chain_verify_commit(const struct chain *c, uint64_t height,
                                              const uint8_t hash[WIRE_HASH_BYTES],

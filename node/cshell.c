@@ -147,15 +147,44 @@ static uint64_t get_be(const uint8_t *p, int n)
 
 static const uint8_t valid_block_key[] = "consensus_valid_block";
 static const uint8_t locked_block_key[] = "consensus_locked_block";
+/* The valid value's POL: be32 count, then per signed prevote be32 length
+ * and the encoded SignedVote. */
+static const uint8_t pol_key[] = "consensus_pol";
+#define POL_BYTES_MAX (4 + CS_VALIDATORS_MAX * (4 + CS_SIGNED_VOTE_BYTES_MAX))
 
 /* The bytes of the block with this hash, if this node holds it. */
 static const struct chain_block *held_block(struct cshell *s, const uint8_t hash[32]);
 
+/* The valid value's POL from the core, framed for the meta family into
+ * buf; returns its length. */
+static size_t pol_frame(const struct cshell *s, const struct cs_durable *d, uint8_t *buf)
+{
+    const uint8_t *votes[CS_VALIDATORS_MAX];
+    size_t lens[CS_VALIDATORS_MAX];
+    uint32_t n = d->valid_round >= 0 && s->cs != NULL
+                     ? consensus_pol(s->cs, (uint32_t)d->valid_round, d->valid_hash, votes, lens,
+                                     CS_VALIDATORS_MAX)
+                     : 0;
+    size_t at = 4, kept = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (lens[i] > CS_SIGNED_VOTE_BYTES_MAX)
+            continue; /* cannot be: the shell feeds no larger vote */
+        put_be(buf + at, lens[i], 4);
+        memcpy(buf + at + 4, votes[i], lens[i]);
+        at += 4 + lens[i];
+        kept++;
+    }
+    put_be(buf, kept, 4);
+    return at;
+}
+
 /*
  * The durable state and, in the same synced batch, the blocks its locked
- * and valid values name: after a crash the core may have to propose its
- * valid value again (Alg. 1, line 16) or prevote for its lock, and a block
- * only kept in memory would be gone.
+ * and valid values name and the valid value's POL: after a crash the core
+ * may have to propose its valid value again (Alg. 1, line 16) or prevote for
+ * its lock, and a block only kept in memory would be gone; others accept
+ * that re-proposal only with the POL (line 28), and if every validator
+ * restarted, the saved copies are the only ones left.
  */
 static hansa_err durable_write(struct cshell *s, const struct cs_durable *d)
 {
@@ -167,8 +196,13 @@ static hansa_err durable_write(struct cshell *s, const struct cs_durable *d)
     memcpy(b + 17, d->locked_hash, 32);
     put_be(b + 49, (uint32_t)d->valid_round, 4);
     memcpy(b + 53, d->valid_hash, 32);
-    struct store_put puts[3] = {{STORE_META, durable_key, sizeof durable_key - 1, b, sizeof b}};
-    size_t n = 1;
+    uint8_t *pol = malloc(POL_BYTES_MAX);
+    if (pol == NULL)
+        return HANSA_ENOMEM;
+    struct store_put puts[4] = {
+        {STORE_META, durable_key, sizeof durable_key - 1, b, sizeof b},
+        {STORE_META, pol_key, sizeof pol_key - 1, pol, pol_frame(s, d, pol)}};
+    size_t n = 2;
     const struct chain_block *vb = d->valid_round >= 0 ? held_block(s, d->valid_hash) : NULL;
     const struct chain_block *lb = d->locked_round >= 0 ? held_block(s, d->locked_hash) : NULL;
     if (vb != NULL)
@@ -177,7 +211,9 @@ static hansa_err durable_write(struct cshell *s, const struct cs_durable *d)
     if (lb != NULL)
         puts[n++] = (struct store_put){STORE_META, locked_block_key, sizeof locked_block_key - 1,
                                        lb->bytes, lb->len};
-    return store_write_sync(s->d.store, puts, n);
+    hansa_err rv = store_write_sync(s->d.store, puts, n);
+    free(pol);
+    return rv;
 }
 
 /* The stored state if it is for height (a restart within a height). */
@@ -420,6 +456,27 @@ static void broadcast(struct cshell *s, Hansa__ConsensusMessage *m, bool keep)
     }
 }
 
+/* A re-proposal at a valid round goes out with that round's prevotes for
+ * it (its POL): a validator that missed them could not accept it (line 28). */
+static void send_pol(struct cshell *s, uint32_t round, const uint8_t hash[WIRE_HASH_BYTES])
+{
+    const uint8_t *votes[CS_VALIDATORS_MAX];
+    size_t lens[CS_VALIDATORS_MAX];
+    uint32_t n = consensus_pol(s->cs, round, hash, votes, lens, CS_VALIDATORS_MAX);
+    for (uint32_t i = 0; i < n; i++) {
+        Hansa__SignedVote *sv = NULL;
+        if (wire_decode(&hansa__signed_vote__descriptor, votes[i], lens[i],
+                        CS_SIGNED_VOTE_BYTES_MAX * 4, WIRE_LENIENT,
+                        (ProtobufCMessage **)&sv) != HANSA_OK)
+            continue;
+        Hansa__ConsensusMessage m = HANSA__CONSENSUS_MESSAGE__INIT;
+        m.kind_case = HANSA__CONSENSUS_MESSAGE__KIND_VOTE;
+        m.vote = sv;
+        broadcast(s, &m, false);
+        wire_free(sv);
+    }
+}
+
 static hansa_err act_propose(struct cshell *s, const struct cs_action *a)
 {
     struct known_block *k = find_block(s, a->propose.hash);
@@ -455,6 +512,8 @@ static hansa_err act_propose(struct cshell *s, const struct cs_action *a)
         m.kind_case = HANSA__CONSENSUS_MESSAGE__KIND_PROPOSAL;
         m.proposal = &bp;
         broadcast(s, &m, true);
+        if (a->propose.valid_round >= 0)
+            send_pol(s, (uint32_t)a->propose.valid_round, k->b.hash);
     }
     free(bytes);
     return rv == HANSA_EPERM ? HANSA_OK : rv; /* a refusal is logged by the signer */
@@ -811,7 +870,7 @@ static void on_proposal(struct cshell *s, const char *sender, const Hansa__Block
         }
         char why[256] = "";
         k->valid = memcmp(k->b.hash, p->block_hash.data, WIRE_HASH_BYTES) == 0 &&
-                   chain_validate(c, &k->b, p->proposer, wall_ms(), s->d.mempool, why, sizeof why);
+                   chain_validate(c, &k->b, wall_ms(), s->d.mempool, why, sizeof why);
         if (!k->valid)
             log_warn("CONSENSUS-BAD-BLOCK",
                      "block proposed by %s at height %" PRIu64 " round %u is invalid: %s",
@@ -948,8 +1007,7 @@ static void on_catch_up_response(struct cshell *s, const char *sender,
                   chain_verify_commit(c, k.b.header->height, k.b.hash, cb->commit, why,
                                       sizeof why) == HANSA_OK &&
                   chain_validator_index(c, k.b.header->proposer) != UINT32_MAX &&
-                  chain_validate(c, &k.b, k.b.header->proposer, CHAIN_ANY_TIME, s->d.mempool, why,
-                                 sizeof why);
+                  chain_validate(c, &k.b, CHAIN_ANY_TIME, s->d.mempool, why, sizeof why);
         if (!ok) {
             log_warn("CATCHUP-BAD-BLOCK", "block %" PRIu64 " from %s refused: %s",
                      k.b.header->height, sender, why);
@@ -1070,6 +1128,35 @@ static void replay_own_vote(struct cshell *s, uint64_t height)
     wire_free(v);
 }
 
+/* After a restart within a height: the POL saved with the durable state,
+ * checked like any vote from a peer, counts again and is relayed. */
+static void replay_pol(struct cshell *s)
+{
+    uint8_t *b = NULL;
+    size_t len = 0;
+    if (store_get(s->d.store, STORE_META, pol_key, sizeof pol_key - 1, &b, &len) != HANSA_OK)
+        return;
+    size_t at = 4, fed = 0;
+    uint64_t n = len >= 4 ? get_be(b, 4) : 0;
+    for (uint64_t i = 0; i < n && at + 4 <= len; i++) {
+        size_t vlen = (size_t)get_be(b + at, 4);
+        if (vlen > len - at - 4)
+            break;
+        Hansa__SignedVote *sv = NULL;
+        if (wire_decode(&hansa__signed_vote__descriptor, b + at + 4, vlen,
+                        CS_SIGNED_VOTE_BYTES_MAX * 4, WIRE_LENIENT,
+                        (ProtobufCMessage **)&sv) == HANSA_OK) {
+            on_vote(s, "restart", sv);
+            fed++;
+        }
+        wire_free(sv);
+        at += 4 + vlen;
+    }
+    free(b);
+    if (fed > 0)
+        log_info("CONSENSUS-RESUME-POL", "fed %zu saved prevotes of the valid value back", fed);
+}
+
 static hansa_err core_open(struct cshell *s)
 {
     struct chain *c = s->d.chain;
@@ -1083,7 +1170,8 @@ static hansa_err core_open(struct cshell *s)
                           .precommit_base_ms = cfg->consensus_vote_ms,
                           .precommit_delta_ms = cfg->consensus_vote_ms / 2};
     struct cs_durable d;
-    if (!durable_read(s, c->height + 1, &d))
+    bool restored = durable_read(s, c->height + 1, &d);
+    if (!restored)
         fresh_durable(c->height + 1, &d);
     else
         restore_blocks(s, &d);
@@ -1093,6 +1181,8 @@ static hansa_err core_open(struct cshell *s)
     struct cs_event ev = {.kind = CS_EV_START};
     step(s, &ev);
     replay_own_vote(s, d.height);
+    if (restored && d.valid_round >= 0)
+        replay_pol(s);
     return s->fatal;
 }
 

@@ -107,6 +107,28 @@ void consensus_close(struct consensus *cs)
     free(cs);
 }
 
+uint32_t consensus_pol(const struct consensus *cs, uint32_t round,
+                       const uint8_t hash[CS_HASH_BYTES], const uint8_t **bytes, size_t *lens,
+                       uint32_t max)
+{
+    const struct cs_round *slot = consensus_book_round(&cs->book, round);
+    if (slot == NULL)
+        return 0;
+    struct cs_value value = {.nil = false};
+    memcpy(value.hash, hash, CS_HASH_BYTES);
+    uint32_t n = 0;
+    for (uint32_t v = 0; v < cs->book.n_validators && n < max; v++) {
+        const struct cs_kept_vote *k = consensus_book_vote_for(
+            consensus_book_voter_c(slot, cs->book.n_validators, CS_PREVOTE, v), &value);
+        if (k != NULL && k->len > 0) {
+            bytes[n] = k->bytes;
+            lens[n] = k->len;
+            n++;
+        }
+    }
+    return n;
+}
+
 void consensus_durable(const struct consensus *cs, struct cs_durable *out)
 {
     memset(out, 0, sizeof(*out));

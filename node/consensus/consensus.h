@@ -227,5 +227,15 @@ void consensus_step(struct consensus *cs, const struct cs_event *ev, struct cs_a
 /* Read-only views for status, tests and the simulator's checkers. */
 void consensus_durable(const struct consensus *cs, struct cs_durable *out);
 uint32_t consensus_proposer(const struct consensus *cs, uint64_t height, uint32_t round);
+/* The signed prevotes the core holds for hash at round of its height, at
+ * most one per validator, into bytes/lens (at most max; they point into the
+ * core and stay valid until the next step call); returns how many. With
+ * 2f+1 of them this is the proof of a lock ("POL") that lets others accept
+ * a re-proposal at that valid round (line 28): the shell persists it with
+ * the durable state and sends it with such a proposal, since after a
+ * restart of every validator nobody else holds it. */
+uint32_t consensus_pol(const struct consensus *cs, uint32_t round,
+                       const uint8_t hash[CS_HASH_BYTES], const uint8_t **bytes, size_t *lens,
+                       uint32_t max);
 
 #endif

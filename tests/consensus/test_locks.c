@@ -5,6 +5,8 @@
  * proposer re-proposes its valid value. Four validators, height 1:
  * proposer(1, r) = (1 + r) % 4; the core is validator 0 unless stated.
  */
+#include <string.h>
+
 #include <criterion/criterion.h>
 
 #include "timeline.h"
@@ -228,5 +230,32 @@ Test(consensus_lock, a_polka_at_the_lock_round_itself_is_enough_to_prevote)
     cr_assert_str_eq(tl_proposal(&t, 1, 1, 0, 'B', true),
                      "persist#1{h1 r1 prevote lock0:A valid0:A}");
     cr_assert_str_eq(tl_persisted(&t, 1), "prevote(h1 r1 B)");
+    tl_close(&t);
+}
+
+Test(consensus_lock, the_pol_is_the_signed_prevotes_for_the_value_at_that_round)
+{
+    struct tl t;
+    tl_open(&t, 4, 0, 1);
+    lock_on_a_in_round_0(&t);
+    tl_prevote(&t, 1, 1, 1, 'B'); /* another round: not part of round 0's POL */
+    uint8_t a[CS_HASH_BYTES], b[CS_HASH_BYTES];
+    memset(a, 'A', sizeof a);
+    memset(b, 'B', sizeof b);
+    const uint8_t *bytes[4];
+    size_t lens[4];
+    uint32_t n = consensus_pol(t.cs, 0, a, bytes, lens, 4);
+    cr_assert_eq(n, 3, "validators 1-3 prevoted A in round 0 (the core's own was not fed)");
+    for (uint32_t i = 0; i < n; i++) {
+        char want[64];
+        tl_vote_bytes(CS_PREVOTE, 1, 0, i + 1, 'A', want, sizeof want);
+        cr_assert_eq(lens[i], strlen(want));
+        cr_assert(memcmp(bytes[i], want, lens[i]) == 0, "vote %u", i);
+    }
+    cr_assert_eq(consensus_pol(t.cs, 0, a, bytes, lens, 2), 2, "at most max");
+    cr_assert_eq(consensus_pol(t.cs, 0, b, bytes, lens, 4), 0, "no prevote for B in round 0");
+    cr_assert_eq(consensus_pol(t.cs, 1, a, bytes, lens, 4), 0, "none for A in round 1");
+    cr_assert_eq(consensus_pol(t.cs, 1, b, bytes, lens, 4), 1);
+    cr_assert_eq(consensus_pol(t.cs, 7, a, bytes, lens, 4), 0, "a round never seen");
     tl_close(&t);
 }

@@ -135,16 +135,23 @@ static uint64_t next_time(void)
     return c.tip_time_ms + 1000;
 }
 
-Test(chain, a_built_block_is_valid_for_its_proposer_only)
+Test(chain, a_block_must_name_a_validator_as_proposer_but_not_the_rounds)
 {
+    /* A valid value re-proposed in a later round (Alg. 1 line 16) keeps
+     * the proposer that built it and must stay valid there. */
     struct chain_block b;
-    cr_assert_eq(chain_build(&c, "v1", NULL, 0, NULL, 0, next_time(), &b), HANSA_OK);
     char why[256] = "";
-    cr_assert(chain_validate(&c, &b, "v1", next_time(), mp, why, sizeof why), "%s", why);
-    cr_assert_not(chain_validate(&c, &b, "v2", next_time(), mp, why, sizeof why));
-    cr_assert(strstr(why, "proposer") != NULL, "why: %s", why);
+    cr_assert_eq(chain_build(&c, "v3", NULL, 0, NULL, 0, next_time(), &b), HANSA_OK);
+    cr_assert(chain_validate(&c, &b, next_time(), mp, why, sizeof why), "%s", why);
+    chain_block_free(&b);
+    cr_assert_eq(chain_build(&c, "v9", NULL, 0, NULL, 0, next_time(), &b), HANSA_OK);
+    cr_assert_not(chain_validate(&c, &b, next_time(), mp, why, sizeof why));
+    cr_assert_str_eq(why, "the block names v9 as proposer, not a validator");
+    chain_block_free(&b);
+    cr_assert_eq(chain_build(&c, "v1", NULL, 0, NULL, 0, next_time(), &b), HANSA_OK);
+    cr_assert(chain_validate(&c, &b, next_time(), mp, why, sizeof why), "%s", why);
     cr_assert_not(
-        chain_validate(&c, &b, "v1", b.header->time_ms - CHAIN_FUTURE_MS - 1, mp, why, sizeof why),
+        chain_validate(&c, &b, b.header->time_ms - CHAIN_FUTURE_MS - 1, mp, why, sizeof why),
         "a block far ahead of the local clock");
     chain_block_free(&b);
 }
@@ -165,7 +172,7 @@ Test(chain, the_next_block_must_carry_a_commit_of_two_thirds)
     cr_assert_eq(c.height, 1);
     cr_assert_eq(chain_build(&c, "v2", NULL, 0, NULL, 0, next_time(), &b2), HANSA_OK);
     cr_assert_not_null(b2.block->last_commit);
-    cr_assert(chain_validate(&c, &b2, "v2", next_time(), mp, why, sizeof why), "%s", why);
+    cr_assert(chain_validate(&c, &b2, next_time(), mp, why, sizeof why), "%s", why);
     chain_block_free(&b1);
     chain_block_free(&b2);
 }
@@ -197,7 +204,7 @@ Test(chain, evidence_is_accepted_once_in_canonical_order_and_kept)
     Hansa__Evidence *ev[1] = {&e};
     struct chain_block blk;
     cr_assert_eq(chain_build(&c, "v1", NULL, 0, ev, 1, next_time(), &blk), HANSA_OK);
-    cr_assert(chain_validate(&c, &blk, "v1", next_time(), mp, why, sizeof why), "%s", why);
+    cr_assert(chain_validate(&c, &blk, next_time(), mp, why, sizeof why), "%s", why);
     commit_block(&blk);
     cr_assert_not(chain_check_evidence(&c, &e, why, sizeof why));
     cr_assert(strstr(why, "already committed") != NULL, "why: %s", why);
@@ -259,7 +266,7 @@ static bool validate_n(size_t n, const size_t *bad, size_t n_bad, char *why, siz
     struct mempool_tx **txs = make_txs(n, bad, n_bad, t);
     struct chain_block b;
     cr_assert_eq(chain_build(&c, "v1", txs, n, NULL, 0, t, &b), HANSA_OK);
-    bool ok = chain_validate(&c, &b, "v1", t, mp, why, why_len);
+    bool ok = chain_validate(&c, &b, t, mp, why, why_len);
     chain_block_free(&b);
     free_txs(txs, n);
     return ok;
@@ -366,7 +373,7 @@ static bool validate_at(struct mempool_tx **txs, size_t n, uint64_t t, char *why
 {
     struct chain_block b;
     cr_assert_eq(chain_build(&c, "v1", txs, n, NULL, 0, t, &b), HANSA_OK);
-    bool ok = chain_validate(&c, &b, "v1", t, mp, why, why_len);
+    bool ok = chain_validate(&c, &b, t, mp, why, why_len);
     chain_block_free(&b);
     return ok;
 }
@@ -534,11 +541,11 @@ Test(chain, a_pooled_or_committed_transaction_is_never_verified_again)
     struct chain_block b;
     cr_assert_eq(chain_build(&c, "v1", in_block, 3, NULL, 0, now, &b), HANSA_OK);
     char why[256] = "";
-    cr_assert(chain_validate(&c, &b, "v1", now, mp, why, sizeof why),
+    cr_assert(chain_validate(&c, &b, now, mp, why, sizeof why),
               "pooled transactions were verified again: %s", why);
     struct mempool *empty = NULL;
     cr_assert_eq(mempool_open(16, 1 << 20, &empty), HANSA_OK);
-    cr_assert_not(chain_validate(&c, &b, "v1", now, empty, why, sizeof why));
+    cr_assert_not(chain_validate(&c, &b, now, empty, why, sizeof why));
     cr_assert_str_eq(why, "transaction 2 has a bad signature");
     mempool_close(empty);
 
