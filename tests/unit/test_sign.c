@@ -10,13 +10,18 @@
  *     non-canonical encodings of small-order points);
  *   - small-order R refused;
  *   - non-canonical S (S >= L) refused;
- *   - non-canonical public keys (y >= p) refused.
+ *   - non-canonical public keys (y >= p) refused;
+ *   - the 12 inputs of "Taming the many EdDSAs" (Chalkias et al. 2020) on
+ *     which verifiers differ, and the same categories over Hansa messages:
+ *     libsodium's exact verdict on each (mixed-order keys ACCEPTED when the
+ *     cofactorless equation holds; cofactored-only signatures refused).
  * The hostile vectors in tests/vectors/ed25519.txt each satisfy the bare
  * verification equation [S]B = R + [h]A (gen_vectors.py checks this), so only
  * these rules refuse them. A libsodium upgrade (or a switch of library) that
  * changes any rule MUST fail here; do not "fix" such a failure by editing the
  * vectors: it is a hard fork, and needs a coordinated upgrade.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,6 +453,113 @@ Test(sign, non_canonical_public_key_encoding_is_refused)
         cr_assert_eq(wire_verify(WIRE_TAG_TX, CHAIN, payload, sizeof payload, pk, sig),
                      HANSA_EBADSIG);
     }
+    vec_close(&f);
+}
+
+/* ---- where verifiers differ: "Taming the many EdDSAs" ------------------------------------------
+ */
+
+/* ed25519.txt holds the paper's 12 vectors verbatim (kind speccheck, over
+ * their own messages) and the same twelve categories rebuilt over Hansa
+ * signing messages (kind edge): small, mixed-order and non-canonical A and R,
+ * cofactored-only and cofactorless-only inputs, S >= L and S >= 2^253. Each
+ * record carries libsodium 1.0.18's verdict, derived in gen_vectors.py from
+ * open.c's checks (and matching the paper's measured row for libsodium), with
+ * the check that decides it in a comment. These verdicts ARE the consensus
+ * rule: among them, a mixed-order public key is accepted (case 3) because
+ * libsodium 1.0.18 has no prime-order-subgroup check, and cofactored-only
+ * signatures are refused. A verifier that differs on any record splits the
+ * chain. */
+
+static bool verdict_accept(const struct vec_file *f, const struct vec_record *r)
+{
+    const char *v = vec_str(f, r, "libsodium_1_0_18");
+    cr_assert(strcmp(v, "accept") == 0 || strcmp(v, "reject") == 0, "line %u", r->line);
+    return strcmp(v, "accept") == 0;
+}
+
+Test(ed25519, libsodium_gives_its_pinned_verdict_on_the_twelve_speccheck_vectors)
+{
+    struct vec_file f;
+    vec_open(&f, "ed25519.txt", 1);
+    const struct vec_record *recs[32];
+    size_t n = records_of_kind(&f, "speccheck", recs, 32);
+    cr_assert_eq(n, 12, "the paper has 12 vectors");
+    unsigned accepted = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t pk[32], sig[64];
+        size_t msg_len = 0;
+        vec_hex_exact(&f, recs[i], "public", pk, sizeof pk);
+        vec_hex_exact(&f, recs[i], "signature", sig, sizeof sig);
+        uint8_t *msg = vec_hex_alloc(&f, recs[i], "message", &msg_len);
+        bool want = verdict_accept(&f, recs[i]);
+        int rv = crypto_sign_verify_detached(sig, msg, msg_len, pk);
+        cr_assert_eq(rv == 0, want, "speccheck case %llu: libsodium %s, pinned %s",
+                     vec_uint(&f, recs[i], "case"), rv == 0 ? "accepts" : "refuses",
+                     want ? "accept" : "reject");
+        accepted += want;
+        free(msg);
+    }
+    cr_assert_eq(accepted, 1, "only case 3 (mixed A and R, cofactorless-valid) is accepted");
+    vec_close(&f);
+}
+
+Test(ed25519, wire_verify_gives_the_pinned_verdict_for_every_edge_case_category)
+{
+    struct vec_file f;
+    vec_open(&f, "ed25519.txt", 1);
+    const struct vec_record *recs[32];
+    size_t n = records_of_kind(&f, "edge", recs, 32);
+    cr_assert_eq(n, 12, "one record per category of the paper");
+    for (size_t i = 0; i < n; i++) {
+        const struct vec_record *r = recs[i];
+        uint8_t pk[32], sig[64];
+        size_t payload_len = 0, msg_len = 0;
+        vec_hex_exact(&f, r, "public", pk, sizeof pk);
+        vec_hex_exact(&f, r, "signature", sig, sizeof sig);
+        uint8_t *p = vec_hex_alloc(&f, r, "payload", &payload_len);
+        uint8_t *msg = vec_hex_alloc(&f, r, "message", &msg_len);
+        /* The message is the wire signing message of the payload. */
+        size_t head = strlen(WIRE_TAG_TX) + 1 + strlen(CHAIN) + 1;
+        cr_assert_eq(msg_len, head + payload_len);
+        cr_assert_arr_eq(msg, WIRE_TAG_TX "\0" CHAIN "\0", head);
+        cr_assert_arr_eq(msg + head, p, payload_len);
+
+        bool want = verdict_accept(&f, r);
+        hansa_err rv = wire_verify(WIRE_TAG_TX, CHAIN, p, payload_len, pk, sig);
+        cr_assert_eq(rv, want ? HANSA_OK : HANSA_EBADSIG, "edge case %llu (line %u): got %s",
+                     vec_uint(&f, r, "case"), r->line, hansa_errname(rv));
+        cr_assert_eq(crypto_sign_verify_detached(sig, msg, msg_len, pk) == 0, want);
+        free(msg);
+        free(p);
+    }
+    vec_close(&f);
+}
+
+Test(ed25519, mixed_order_key_accepted_by_the_pinned_rule_still_needs_the_exact_message)
+{
+    /* Case 3 is the one hostile-looking input the rule accepts; it is still
+     * bound to its tag, chain and payload like any signature. */
+    struct vec_file f;
+    vec_open(&f, "ed25519.txt", 1);
+    const struct vec_record *recs[32];
+    size_t n = records_of_kind(&f, "edge", recs, 32);
+    const struct vec_record *r = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (vec_uint(&f, recs[i], "case") == 3)
+            r = recs[i];
+    cr_assert(r != NULL);
+    uint8_t pk[32], sig[64];
+    size_t len = 0;
+    vec_hex_exact(&f, r, "public", pk, sizeof pk);
+    vec_hex_exact(&f, r, "signature", sig, sizeof sig);
+    uint8_t *p = vec_hex_alloc(&f, r, "payload", &len);
+    cr_assert_eq(wire_verify(WIRE_TAG_TX, CHAIN, p, len, pk, sig), HANSA_OK);
+    cr_assert_eq(wire_verify(WIRE_TAG_VOTE, CHAIN, p, len, pk, sig), HANSA_EBADSIG);
+    cr_assert_eq(wire_verify(WIRE_TAG_TX, "hansa-main-1", p, len, pk, sig), HANSA_EBADSIG);
+    p[0] ^= 1;
+    cr_assert_eq(wire_verify(WIRE_TAG_TX, CHAIN, p, len, pk, sig), HANSA_EBADSIG);
+    free(p);
     vec_close(&f);
 }
 
