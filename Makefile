@@ -31,7 +31,9 @@ deps:
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
 
+# CI=true turns -Werror on, also in a build directory configured before.
 build: deps $(BUILD)/CMakeCache.txt
+	@if [ "$(CI)" = true ]; then cmake -S . -B $(BUILD) -DHANSA_WERROR=ON >/dev/null; fi
 	cmake --build $(BUILD) --parallel $(JOBS)
 
 test: build

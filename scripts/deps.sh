@@ -15,8 +15,9 @@ packages=(
   libsodium-dev libjansson-dev libinih-dev
 )
 # Test tools: Criterion; docker-compose validates docker/compose.yaml and
-# shellcheck the scripts (tests/docker).
-test_packages=(libcriterion-dev docker-compose shellcheck)
+# shellcheck the scripts (tests/docker); clang-format checks the code's
+# format in CI (.ci/run).
+test_packages=(libcriterion-dev docker-compose shellcheck clang-format)
 
 if [[ "${1:-}" == "--build" ]]; then
   shift

@@ -8,7 +8,8 @@ build=${1:?usage: run-tests.sh BUILD_DIR [ctest args...]}
 shift
 jobs=$(nproc 2>/dev/null || echo 2)
 
-ctest --test-dir "$build" --output-on-failure -j "$jobs" "$@"
+# --no-tests=error: a build without tests (no Criterion) must not pass.
+ctest --test-dir "$build" --output-on-failure --no-tests=error -j "$jobs" "$@"
 rc=$?
 
 # Criterion prints "[====] Synthesis: Tested: T | Passing: P | Failing: F | Crashing: C"

@@ -156,14 +156,17 @@ hansa_err wire_tx_build(const Hansa__TxBody *body, const struct wire_keypair *kp
     return rv;
 }
 
-/* Checks of the body that need no state; the first failure names the code. */
+/* Checks of the body that need no state; the first failure names the code.
+ * A body without a valid signer id, with too long a nonce or without an
+ * action is malformed, part of decoding, which DOMAIN's order puts before
+ * the chain id. */
 static hansa_err check_body(const Hansa__TxBody *body, const char *chain_id)
 {
-    if (body->chain_id == NULL || strcmp(body->chain_id, chain_id) != 0)
-        return HANSA_EWRONGCHAIN;
     if (!wire_id_valid(body->signer) || body->nonce.len > HANSA_NONCE_BYTES_MAX ||
         body->action_case == HANSA__TX_BODY__ACTION__NOT_SET)
         return HANSA_EMALFORMED;
+    if (body->chain_id == NULL || strcmp(body->chain_id, chain_id) != 0)
+        return HANSA_EWRONGCHAIN;
     return HANSA_OK;
 }
 
