@@ -82,8 +82,12 @@ uint16_t peers_bound_port(const struct peers *p);
 struct peers_inbound_stats {
     uint32_t connections;       /* inbound pipes open now */
     uint64_t accepted, closed;  /* inbound pipes ever opened / closed */
-    uint64_t handshakes_failed; /* TLS handshakes or SP negotiations that failed
-                                   (nng's listener counters auth, proto, timeout) */
+    uint64_t handshakes_failed; /* TLS handshakes or SP negotiations that failed,
+                                   whichever side gave up (nng's listener
+                                   counters; a dialer hanging up is counted
+                                   once the watcher settles it, within ~2 s;
+                                   failures at the same instant may go
+                                   uncounted in nng 1.5.2) */
 };
 void peers_inbound_stats(struct peers *p, struct peers_inbound_stats *out);
 

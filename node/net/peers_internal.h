@@ -22,7 +22,7 @@
  *      messages; the rest of ring is garbage.
  *   3. link->pipe_id != 0 exactly when that push socket has a live pipe,
  *      and peers_connected counts the links with pipe_id != 0.
- *   4. Watcher-only fields (seen_*, warn_*, excess_*, probe_ms) are touched
+ *   4. Watcher-only fields (seen_*, warn_*, excess_*, hang_seen, hang_prev, probe_ms) are touched
  *      by the watcher thread only (and by peers_open before it starts).
  *   5. listener_id names the listener whose pipes listener_closed counts;
  *      it is 0 while a restart is under way or has failed.
@@ -64,6 +64,19 @@ enum peers_warn_kind {
     PEERS_WARN_COUNT
 };
 
+/* Why an inbound connection failed before it became a pipe, from the
+ * listener's error counters in nng 1.5.2 (peers_listen.c). */
+enum peers_reject {
+    PEERS_REJECT_TLS,     /* "auth": the TLS handshake failed here (a certificate
+                             not of our CA, none, or not TLS at all) */
+    PEERS_REJECT_HANG_UP, /* "other", "disconnect", "canceled", "oom" beyond the
+                             errors of live pipes: the dialer closed or reset
+                             mid-handshake (e.g. it refused our certificate) */
+    PEERS_REJECT_TIMEOUT, /* "timeout": no handshake within nng's 10 s */
+    PEERS_REJECT_PROTO,   /* "proto": TLS done, SP negotiation failed */
+    PEERS_REJECT_COUNT
+};
+
 /* One peer: the push socket that dials its listener. */
 struct peers_link {
     struct peers *owner;
@@ -94,9 +107,12 @@ struct peers {
     bool pull_open;
     atomic_uint listener_id;              /* the current listener, 0 = none */
     atomic_uint_fast64_t listener_closed; /* its pipes closed (REM_POST) */
-    atomic_uint_fast64_t failures_base;   /* failed handshakes of earlier listeners */
-    atomic_bool check_requested;          /* peers_listener_request_check */
-    uint16_t port;                        /* bound at open; restarts keep it */
+    /* Failed inbound handshakes of earlier listeners, by cause. */
+    atomic_uint_fast64_t rejects_base[PEERS_REJECT_COUNT];
+    /* The current listener's hang-ups, as the watcher settled them. */
+    atomic_uint_fast64_t hang_ups;
+    atomic_bool check_requested; /* peers_listener_request_check */
+    uint16_t port;               /* bound at open; restarts keep it */
 
     struct peers_link *links;
     size_t n_links;
@@ -130,6 +146,10 @@ struct peers {
     /* Watcher only: the listener check of peers_listen.c. */
     int64_t excess_base, excess_prev; /* listener errors not matched by closes */
     uint64_t probe_ms;                /* last probe or restart attempt, 0 = none */
+    /* Watcher only: hang-up accounting (peers_listener_settle). */
+    int64_t hang_seen, hang_prev; /* listener errors not matched by closes */
+    /* Watcher only: the causes at the last PEER-INBOUND-REJECT line. */
+    uint64_t warn_rejects[PEERS_REJECT_COUNT];
 };
 
 /* Milliseconds on CLOCK_MONOTONIC. */
@@ -149,9 +169,20 @@ struct timespec peers_deadline_after(uint32_t timeout_ms);
 /* Create and start a listener on url for p->pull (TLS auth REQUIRED,
  * RECVMAXSZ) and make it the current one. */
 hansa_err peers_listener_open(struct peers *p, const char *url, char *why, size_t why_len);
-/* Failed inbound handshakes so far, across listener restarts, from nng's
- * statistics (root: a snapshot, or NULL to take one). */
+/* Failed inbound handshakes so far by cause (out[PEERS_REJECT_COUNT]),
+ * across listener restarts, from nng's statistics (root: a snapshot, or
+ * NULL to take one) and the hang-ups the watcher settled. Any thread. */
+void peers_listener_rejects(struct peers *p, nng_stat *root, uint64_t out[]);
+/* Their sum. */
 uint64_t peers_listener_failures(struct peers *p, nng_stat *root);
+/* Watcher, every tick: count the hang-ups in the snapshot root. nng files
+ * them under the same counters as the errors of live pipes; a pipe's error
+ * is matched by its close (REM_POST) within a tick, so what stays
+ * unmatched for two ticks is a hang-up. */
+void peers_listener_settle(struct peers *p, nng_stat *root);
+/* The address the listener is bound to, as a URL (the bound port in place
+ * of port 0). */
+void peers_listener_url(const struct peers *p, char *url, size_t url_len);
 /* Dial the listener as a peer would; true if its pipe reached the socket
  * within PEERS_PROBE_TIMEOUT_MS (or the links are closing). Blocks. */
 bool peers_listener_probe(struct peers *p);

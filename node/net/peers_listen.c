@@ -13,6 +13,13 @@
  * within ~100 ms of its first dial left the listener dead about once in 30
  * to 60 restarts; closing and re-creating the listener cured it every time.
  *
+ * The same counters tell the watcher how many inbound connections failed
+ * their handshake, by cause (peers_listener_rejects, PEER-INBOUND-REJECT):
+ * "auth", "timeout" and "proto" directly, and dialers that hung up
+ * mid-handshake (a node of another consortium refusing our certificate,
+ * whose alert was lost) as the mixed errors that no pipe close matches
+ * (peers_listener_settle).
+ *
  * How it is detected. Every failed negotiation and every error of an
  * established pipe bumps one of the listener's error counters, and every
  * pipe of it that closes is counted (REM_POST, attributed by listener id).
@@ -39,12 +46,16 @@
 #include "peers_internal.h"
 #include "tls.h"
 
-/* Counters that a failed negotiation moves and that the accept callback
- * recovers from; what peers_inbound_stats reports as failed handshakes. */
-static const char *const handshake_stats[] = {"auth", "proto", "timeout"};
-/* Counters shared by failed negotiations (including the fatal one) and
- * errors of established pipes (nni_pipe_bump_error). */
+/* Counters that only a failed negotiation moves, by cause; the accept
+ * callback recovers from these. */
+static const char *const tls_stats[] = {"auth"};
+static const char *const timeout_stats[] = {"timeout"};
+static const char *const proto_stats[] = {"proto"};
+/* Counters shared by failed negotiations (a dialer hanging up mid-handshake,
+ * including the fatal case) and errors of established pipes
+ * (nni_pipe_bump_error). */
 static const char *const mixed_stats[] = {"other", "disconnect", "canceled", "oom"};
+#define N_STATS(a) (sizeof(a) / sizeof(a)[0])
 
 static uint64_t sum_stats(nng_stat *endpoint, const char *const names[], size_t n)
 {
@@ -64,28 +75,67 @@ static nng_listener current(struct peers *p)
     return l;
 }
 
-static uint64_t handshake_failures(struct peers *p, nng_stat *root)
+/* The current listener's failed negotiations by cause (zeros if none). */
+static void current_rejects(struct peers *p, nng_stat *root, uint64_t out[])
 {
+    for (int k = 0; k < PEERS_REJECT_COUNT; k++)
+        out[k] = 0;
     if (root == NULL || atomic_load(&p->listener_id) == 0)
-        return 0;
+        return;
+    out[PEERS_REJECT_HANG_UP] = atomic_load(&p->hang_ups);
     nng_stat *l = nng_stat_find_listener(root, current(p));
-    return sum_stats(l, handshake_stats, sizeof handshake_stats / sizeof handshake_stats[0]);
+    out[PEERS_REJECT_TLS] = sum_stats(l, tls_stats, N_STATS(tls_stats));
+    out[PEERS_REJECT_TIMEOUT] = sum_stats(l, timeout_stats, N_STATS(timeout_stats));
+    out[PEERS_REJECT_PROTO] = sum_stats(l, proto_stats, N_STATS(proto_stats));
 }
 
-uint64_t peers_listener_failures(struct peers *p, nng_stat *root)
+void peers_listener_rejects(struct peers *p, nng_stat *root, uint64_t out[])
 {
     nng_stat *own = NULL;
     if (root == NULL && nng_stats_get(&own) == 0)
         root = own;
-    uint64_t n = atomic_load(&p->failures_base) + handshake_failures(p, root);
+    current_rejects(p, root, out);
+    for (int k = 0; k < PEERS_REJECT_COUNT; k++)
+        out[k] += atomic_load(&p->rejects_base[k]);
     if (own != NULL)
         nng_stats_free(own);
+}
+
+uint64_t peers_listener_failures(struct peers *p, nng_stat *root)
+{
+    uint64_t by_cause[PEERS_REJECT_COUNT], n = 0;
+    peers_listener_rejects(p, root, by_cause);
+    for (int k = 0; k < PEERS_REJECT_COUNT; k++)
+        n += by_cause[k];
     return n;
 }
 
-/* The URL to listen on again: the configured one, or for port 0 (tests)
- * the same host with the port that was bound. */
-static void listen_url(const struct peers *p, char *url, size_t url_len)
+/* Errors in the mixed counters not matched by a pipe close. A live pipe's
+ * error is counted before nng closes it (REM_POST), so the excess rises for
+ * a moment and falls back; only what stays up for two ticks is a hang-up. A
+ * pipe closed without an error lowers it; that too must hold for two ticks
+ * (the snapshot and the close count are not read at one instant). */
+void peers_listener_settle(struct peers *p, nng_stat *root)
+{
+    if (root == NULL || atomic_load(&p->listener_id) == 0)
+        return;
+    nng_stat *l = nng_stat_find_listener(root, current(p));
+    if (l == NULL)
+        return; /* closed under us: the listener check repairs it */
+    int64_t excess = (int64_t)sum_stats(l, mixed_stats, N_STATS(mixed_stats)) -
+                     (int64_t)atomic_load(&p->listener_closed);
+    int64_t low = excess < p->hang_prev ? excess : p->hang_prev;
+    int64_t high = excess > p->hang_prev ? excess : p->hang_prev;
+    p->hang_prev = excess;
+    if (low > p->hang_seen) {
+        atomic_fetch_add(&p->hang_ups, (uint64_t)(low - p->hang_seen));
+        p->hang_seen = low;
+    } else if (high < p->hang_seen) {
+        p->hang_seen = high;
+    }
+}
+
+void peers_listener_url(const struct peers *p, char *url, size_t url_len)
 {
     const struct node_url *u = &p->cfg->p2p_listen;
     if (u->port != 0 || p->port == 0) {
@@ -145,9 +195,12 @@ hansa_err peers_listener_open(struct peers *p, const char *url, char *why, size_
     if (p->port == 0)
         p->port = (uint16_t)port; /* a restart binds the same port again */
     atomic_store(&p->listener_closed, 0);
+    atomic_store(&p->hang_ups, 0);
     atomic_store(&p->listener_id, (unsigned)nng_listener_id(l));
     p->excess_base = 0;
     p->excess_prev = 0;
+    p->hang_seen = 0;
+    p->hang_prev = 0;
     return HANSA_OK;
 }
 
@@ -196,13 +249,15 @@ bool peers_listener_probe(struct peers *p)
 hansa_err peers_listener_restart(struct peers *p)
 {
     char url[2 * NODE_CONFIG_URL_BYTES_MAX], why[512] = "";
-    listen_url(p, url, sizeof url);
+    peers_listener_url(p, url, sizeof url);
     unsigned id = atomic_load(&p->listener_id);
     if (id != 0) {
-        /* Keep the failed-handshake count across listeners. */
-        uint64_t total = peers_listener_failures(p, NULL);
+        /* Keep the failed-handshake counts across listeners. */
+        uint64_t by_cause[PEERS_REJECT_COUNT];
+        peers_listener_rejects(p, NULL, by_cause);
         atomic_store(&p->listener_id, 0);
-        atomic_store(&p->failures_base, total);
+        for (int k = 0; k < PEERS_REJECT_COUNT; k++)
+            atomic_store(&p->rejects_base[k], by_cause[k]);
         nng_listener old = NNG_LISTENER_INITIALIZER;
         old.id = id;
         nng_listener_close(old);
@@ -233,9 +288,8 @@ void peers_listener_check(struct peers *p, nng_stat *root, uint64_t now_ms)
     nng_stat *l = root != NULL ? nng_stat_find_listener(root, current(p)) : NULL;
     /* No statistics: the listener is gone (closed under us), or nng keeps
      * none; only a requested check can tell then. */
-    int64_t errors =
-        l != NULL ? (int64_t)sum_stats(l, mixed_stats, sizeof mixed_stats / sizeof mixed_stats[0])
-                  : p->excess_base + (int64_t)atomic_load(&p->listener_closed);
+    int64_t errors = l != NULL ? (int64_t)sum_stats(l, mixed_stats, N_STATS(mixed_stats))
+                               : p->excess_base + (int64_t)atomic_load(&p->listener_closed);
     int64_t excess = errors - (int64_t)atomic_load(&p->listener_closed);
     if (excess < p->excess_base)
         p->excess_base = excess; /* a pipe closed without an error count */

@@ -10,7 +10,8 @@
  *   PEER-RECONNECT       connections opened and closed within one period
  *   PEER-UNREACHABLE     a peer without a connection for 10 s (then every
  *                        minute while it lasts)
- *   PEER-INBOUND-REJECT  inbound connections failed their handshake
+ *   PEER-INBOUND-REJECT  inbound connections failed their handshake, with
+ *                        the listener's address and the count per cause
  *   PEER-LISTEN-STUCK, PEER-LISTEN-RESTART, PEER-LISTEN-FAIL
  *                        the listener stopped accepting and was restarted
  *                        (peers_listen.c)
@@ -23,10 +24,15 @@
  * Failed handshakes: nng 1.5.2 has no callback for them and never creates a
  * pipe, so neither the peer's address nor its certificate is known. What is
  * observable is nng's statistics tree (nng_stats_get): the listener counts
- * failed accepts by cause (auth, proto, timeout, ...), which this file
- * reads. The dialing side sees nothing at all (its dialer statistics count
- * the TCP connect as a success), only a link that never comes up: that is
- * PEER-UNREACHABLE.
+ * failed accepts by cause, which peers_listen.c turns into counts of
+ * refusals (peers_listener_rejects). Every cause counts, whichever side
+ * gave up: our TLS refusing the dialer's certificate ("auth"), the dialer
+ * hanging up because it refuses ours (its alert may be lost: then nng
+ * files the end of the connection under "other" or "disconnect", next to
+ * the errors of live pipes, and the watcher settles those), a timeout or
+ * a failed SP negotiation. The dialing side sees nothing at all (its
+ * dialer statistics count the TCP connect as a success), only a link that
+ * never comes up: that is PEER-UNREACHABLE.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -52,9 +58,7 @@ static const struct warn_kind warn_kinds[PEERS_WARN_COUNT] = {
     [PEERS_WARN_UNKNOWN_SENDER] = {"PEER-UNKNOWN-SENDER",
                                    "inbound messages dropped: sender is not a configured peer"},
     [PEERS_WARN_INBOUND_FAIL] = {"PEER-INBOUND-REJECT",
-                                 "inbound connections failed the TLS handshake or negotiation "
-                                 "(e.g. a certificate not of our CA; nng 1.5.2 does not say "
-                                 "from where)"},
+                                 "inbound connections failed the TLS handshake or negotiation"},
     [PEERS_WARN_ENCODE] = {"PEER-ENCODE-FAIL",
                            "outbound messages not sent: too large to encode or out of memory"},
 };
@@ -72,6 +76,51 @@ static void warn_counter(struct peers *p, enum peers_warn_kind k, uint64_t total
              total - last, warn_kinds[k].what, total);
     p->warn_total[k] = total;
     p->warn_ms[k] = now_ms;
+}
+
+/* What each cause of a failed inbound handshake means, for the log. */
+static const char *const reject_what[PEERS_REJECT_COUNT] = {
+    [PEERS_REJECT_TLS] = "refused by our TLS (certificate not of our CA, none, or not TLS)",
+    [PEERS_REJECT_HANG_UP] = "hung up by the dialer during the handshake (it may refuse our "
+                             "certificate)",
+    [PEERS_REJECT_TIMEOUT] = "timed out",
+    [PEERS_REJECT_PROTO] = "failed the SP negotiation",
+};
+
+/* PEER-INBOUND-REJECT: like warn_counter, with the listener's address and
+ * the count of each cause since the last line. At most one line a period,
+ * however many connections fail: a flood costs one line per 10 s. */
+static void warn_rejects(struct peers *p, const uint64_t by_cause[], uint64_t now_ms, bool force)
+{
+    const enum peers_warn_kind k = PEERS_WARN_INBOUND_FAIL;
+    uint64_t total = 0;
+    for (int c = 0; c < PEERS_REJECT_COUNT; c++)
+        total += by_cause[c];
+    uint64_t last = p->warn_total[k];
+    if (total <= last)
+        return;
+    if (!force && p->warn_ms[k] != 0 && now_ms - p->warn_ms[k] < PEERS_WARN_PERIOD_MS)
+        return;
+    char causes[512] = "";
+    size_t used = 0;
+    for (int c = 0; c < PEERS_REJECT_COUNT && used < sizeof causes; c++) {
+        uint64_t n = by_cause[c] - p->warn_rejects[c];
+        if (n == 0)
+            continue;
+        int w = snprintf(causes + used, sizeof causes - used, "%s%" PRIu64 " %s",
+                         used > 0 ? ", " : "", n, reject_what[c]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    char url[2 * NODE_CONFIG_URL_BYTES_MAX];
+    peers_listener_url(p, url, sizeof url);
+    log_warn(warn_kinds[k].id,
+             "%" PRIu64 " %s on %s since the last report (%" PRIu64 " in all): %s; from an "
+             "unknown address (nng 1.5.2 does not tell)",
+             total - last, warn_kinds[k].what, url, total, causes);
+    p->warn_total[k] = total;
+    p->warn_ms[k] = now_ms;
+    for (int c = 0; c < PEERS_REJECT_COUNT; c++)
+        p->warn_rejects[c] = by_cause[c];
 }
 
 /* Connection changes of one link since the last tick, and a link that has
@@ -124,7 +173,9 @@ static void watch_tick(struct peers *p, bool force)
     for (size_t i = 0; i < p->n_links; i++)
         if (p->links[i].dialer_open)
             watch_link(&p->links[i], now_ms);
-    uint64_t inbound_failed = peers_listener_failures(p, root);
+    peers_listener_settle(p, root);
+    uint64_t rejects[PEERS_REJECT_COUNT];
+    peers_listener_rejects(p, root, rejects);
     if (!force) /* not on the way out: the links are closing */
         peers_listener_check(p, root, now_ms);
     if (root != NULL)
@@ -136,11 +187,12 @@ static void watch_tick(struct peers *p, bool force)
         [PEERS_WARN_MALFORMED] = atomic_load(&p->malformed),
         [PEERS_WARN_WRONG_CHAIN] = atomic_load(&p->wrong_chain),
         [PEERS_WARN_UNKNOWN_SENDER] = atomic_load(&p->unknown_sender),
-        [PEERS_WARN_INBOUND_FAIL] = inbound_failed,
         [PEERS_WARN_ENCODE] = atomic_load(&p->encode_failed),
     };
     for (int k = 0; k < PEERS_WARN_COUNT; k++)
-        warn_counter(p, (enum peers_warn_kind)k, totals[k], now_ms, force);
+        if (k != PEERS_WARN_INBOUND_FAIL)
+            warn_counter(p, (enum peers_warn_kind)k, totals[k], now_ms, force);
+    warn_rejects(p, rejects, now_ms, force);
 }
 
 void *peers_watch_main(void *arg)

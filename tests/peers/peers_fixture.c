@@ -1,5 +1,6 @@
 /* See peers_fixture.h. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,10 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/ssl.h>
 #include <nng/nng.h>
 #include <nng/protocol/pipeline0/push.h>
 
@@ -25,6 +30,9 @@ static struct peers *open_peers[PF_OPEN_MAX];
 static struct node_config *configs[PF_OPEN_MAX];
 static nng_socket raw_sockets[PF_OPEN_MAX];
 static size_t n_raw;
+/* pf_log_capture: the file that stands in for stderr, and the real one. */
+static char log_path[256];
+static int saved_stderr = -1;
 
 static void remember(void **slots, void *ptr)
 {
@@ -85,7 +93,134 @@ void pf_teardown(void)
     }
     for (size_t i = 0; i < n_raw; i++)
         nng_close(raw_sockets[i]);
+    if (saved_stderr >= 0) {
+        dup2(saved_stderr, STDERR_FILENO);
+        close(saved_stderr);
+        saved_stderr = -1;
+    }
     td_remove(dir);
+}
+
+void pf_trust(struct node_config *cfg, const char *ca)
+{
+    pf_path(cfg->tls_ca_path, sizeof cfg->tls_ca_path, ca, "ca", "crt");
+}
+
+void pf_log_capture(void)
+{
+    cr_assert(saved_stderr < 0, "fixture: log already captured");
+    td_path(log_path, sizeof log_path, dir, "log.txt");
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    cr_assert(fd >= 0, "fixture: cannot create %s", log_path);
+    saved_stderr = dup(STDERR_FILENO);
+    cr_assert(saved_stderr >= 0);
+    cr_assert(dup2(fd, STDERR_FILENO) >= 0);
+    close(fd);
+}
+
+size_t pf_log_count(const char *a, const char *b)
+{
+    cr_assert(saved_stderr >= 0, "fixture: log not captured");
+    FILE *f = fopen(log_path, "r");
+    cr_assert(f != NULL, "fixture: cannot read %s", log_path);
+    char line[4096];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL))
+            n++;
+    fclose(f);
+    return n;
+}
+
+bool pf_log_last(const char *needle, char *line, size_t len)
+{
+    cr_assert(saved_stderr >= 0, "fixture: log not captured");
+    FILE *f = fopen(log_path, "r");
+    cr_assert(f != NULL, "fixture: cannot read %s", log_path);
+    char buf[4096];
+    bool found = false;
+    while (fgets(buf, sizeof buf, f) != NULL) {
+        if (strstr(buf, needle) != NULL) {
+            snprintf(line, len, "%s", buf);
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+bool pf_log_wait(const char *a, const char *b, uint32_t timeout_ms)
+{
+    for (uint32_t waited = 0;; waited += 50) {
+        if (pf_log_count(a, b) > 0)
+            return true;
+        if (waited >= timeout_ms)
+            return false;
+        struct timespec slice = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
+        nanosleep(&slice, NULL);
+    }
+}
+
+void pf_tls_hang_up_on_server_cert(uint16_t port, bool reset)
+{
+    char ca_crt[256], crt[256], key[256], port_s[8];
+    pf_path(ca_crt, sizeof ca_crt, "other", "ca", "crt");
+    pf_path(crt, sizeof crt, "other", "B", "crt");
+    pf_path(key, sizeof key, "other", "B", "key");
+    snprintf(port_s, sizeof port_s, "%u", (unsigned)port);
+    mbedtls_net_context fd;
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt ca, own;
+    mbedtls_pk_context pk;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_net_init(&fd);
+    mbedtls_ssl_init(&ssl);
+    mbedtls_ssl_config_init(&conf);
+    mbedtls_x509_crt_init(&ca);
+    mbedtls_x509_crt_init(&own);
+    mbedtls_pk_init(&pk);
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    cr_assert_eq(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL, 0), 0);
+    cr_assert_eq(mbedtls_x509_crt_parse_file(&ca, ca_crt), 0);
+    cr_assert_eq(mbedtls_x509_crt_parse_file(&own, crt), 0);
+    cr_assert_eq(mbedtls_pk_parse_keyfile(&pk, key, NULL), 0);
+    cr_assert_eq(mbedtls_ssl_config_defaults(&conf, MBEDTLS_SSL_IS_CLIENT,
+                                             MBEDTLS_SSL_TRANSPORT_STREAM,
+                                             MBEDTLS_SSL_PRESET_DEFAULT),
+                 0);
+    /* OPTIONAL: the handshake goes on past an untrusted certificate, so
+     * mbedTLS sends no alert; this client decides and hangs up itself. */
+    mbedtls_ssl_conf_authmode(&conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
+    mbedtls_ssl_conf_ca_chain(&conf, &ca, NULL);
+    cr_assert_eq(mbedtls_ssl_conf_own_cert(&conf, &own, &pk), 0);
+    mbedtls_ssl_conf_rng(&conf, mbedtls_ctr_drbg_random, &drbg);
+    cr_assert_eq(mbedtls_ssl_setup(&ssl, &conf), 0);
+    cr_assert_eq(mbedtls_ssl_set_hostname(&ssl, "A"), 0);
+    cr_assert_eq(mbedtls_net_connect(&fd, "127.0.0.1", port_s, MBEDTLS_NET_PROTO_TCP), 0);
+    mbedtls_ssl_set_bio(&ssl, &fd, mbedtls_net_send, mbedtls_net_recv, NULL);
+    /* Up to and including the server's Certificate message. */
+    while (ssl.state != MBEDTLS_SSL_SERVER_KEY_EXCHANGE) {
+        int rv = mbedtls_ssl_handshake_step(&ssl);
+        cr_assert_eq(rv, 0, "handshake step in state %d: -0x%04x", ssl.state, (unsigned)-rv);
+        cr_assert(ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER);
+    }
+    cr_assert_neq(mbedtls_ssl_get_verify_result(&ssl), 0,
+                  "the other CA trusts the listener's certificate");
+    if (reset) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        cr_assert_eq(setsockopt(fd.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    }
+    mbedtls_net_free(&fd); /* close(2), no alert */
+    mbedtls_ssl_free(&ssl);
+    mbedtls_ssl_config_free(&conf);
+    mbedtls_x509_crt_free(&ca);
+    mbedtls_x509_crt_free(&own);
+    mbedtls_pk_free(&pk);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&entropy);
 }
 
 void pf_close(struct peers *p)

@@ -35,6 +35,29 @@ uint16_t pf_free_port(void);
 struct node_config *pf_config(const char *id, const char *ca, uint16_t port, size_t n,
                               const char *const peer_ids[], const uint16_t peer_ports[]);
 
+/* Make cfg trust only the CA named ca ("good" or "other"): with
+ * pf_config(id, "other", ...) a node of another consortium. */
+void pf_trust(struct node_config *cfg, const char *ca);
+
+/* Capture this process's log (stderr, where log.c writes) in a file until
+ * pf_teardown, which puts stderr back. */
+void pf_log_capture(void);
+/* The number of captured lines that hold both needles (b may be NULL). */
+size_t pf_log_count(const char *a, const char *b);
+/* The last captured line holding needle, into line; false if none. */
+bool pf_log_last(const char *needle, char *line, size_t len);
+/* Wait until some captured line holds both needles, at most timeout_ms,
+ * rechecking every 50 ms; true if one does. */
+bool pf_log_wait(const char *a, const char *b, uint32_t timeout_ms);
+
+/* Play a node of another consortium (certificate B of CA "other", trusting
+ * only that CA) dialing 127.0.0.1:port, as a TLS client that stops at the
+ * server's certificate, finds it untrusted, and closes the TCP connection
+ * without an alert: what a peer that refuses our certificate looks like
+ * when its alert is lost. With reset, the close sends a TCP reset instead
+ * of a FIN. Asserts that the certificate was untrusted. */
+void pf_tls_hang_up_on_server_cert(uint16_t port, bool reset);
+
 /* Open with queue_max; asserts. Closed by pf_close or pf_teardown. */
 struct peers *pf_open(const struct node_config *cfg, size_t queue_max);
 void pf_close(struct peers *p);

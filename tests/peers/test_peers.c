@@ -9,10 +9,14 @@
  * deadline; every test has a Criterion timeout because closing nng sockets
  * can hang in 1.5.2 (LIBNOTES 1.9).
  */
+#include <netinet/in.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -327,6 +331,136 @@ Test(peers, dialer_with_certificate_of_another_ca_never_delivers_and_good_peers_
     pf_close(c);
     pf_close(m);
     pf_close(a);
+}
+
+/* A node of another consortium: its certificate is of another CA and it
+ * trusts only that CA, so it refuses our certificate and hangs up before
+ * ours is judged. Our listener must still log the refusal. */
+Test(peers, node_of_another_consortium_is_refused_and_the_refusal_logged, .timeout = 60)
+{
+    pf_log_capture();
+    uint16_t pa = pf_free_port(), pb = pf_free_port();
+    const char *peer_a[] = {"A"}, *peer_b[] = {"B"};
+    struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
+    struct node_config *cm = pf_config("B", "other", pb, 1, peer_a, &pa);
+    pf_trust(cm, "other");
+    struct peers *a = pf_open(ca, 64);
+    struct peers *m = pf_open(cm, 64);
+
+    Hansa__ConsensusMessage msg;
+    Hansa__PeerStatus st;
+    pf_status(&msg, &st, 1, 0);
+    peers_broadcast(m, &msg);
+
+    /* The line names A's listener, so it is A's and not the impostor's
+     * (whose listener refuses A's dials in turn). */
+    char where[32];
+    snprintf(where, sizeof where, "127.0.0.1:%u", (unsigned)pa);
+    cr_assert(pf_log_wait("PEER-INBOUND-REJECT", where, WAIT_MS),
+              "no PEER-INBOUND-REJECT for A's listener within %u ms", WAIT_MS);
+    struct peers_inbound_stats in;
+    peers_inbound_stats(a, &in);
+    cr_assert_eq(in.accepted, 0, "the impostor got a pipe");
+    cr_assert_geq(in.handshakes_failed, 1);
+    cr_assert_null(peers_next(a, 0), "a message of the impostor was delivered");
+    cr_assert(!peers_peer_connected(m, "A"));
+
+    pf_close(m);
+    pf_close(a);
+}
+
+/* The same refusal when the other side's alert never arrives: the node of
+ * another consortium hangs up on our certificate (once with a FIN, once
+ * with a reset), and dialers that never speak TLS close. nng files these
+ * under "other" and "disconnect", next to the errors of live pipes. nng
+ * 1.5.2 reports a failed negotiation only to a waiting accept, so of
+ * failures at the same instant some go uncounted (and a reset before its
+ * accept(2) leaves no trace): the hang-ups are spaced out here. */
+static void tcp_hang_up(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    close(fd);
+}
+
+Test(peers, dialers_hanging_up_during_the_handshake_are_refusals_and_logged, .timeout = 60)
+{
+    pf_log_capture();
+    uint16_t pa = pf_free_port();
+    struct node_config *ca = pf_config("A", "good", pa, 0, NULL, NULL);
+    struct peers *a = pf_open(ca, 64);
+    char where[32];
+    snprintf(where, sizeof where, "127.0.0.1:%u", (unsigned)pa);
+
+    pf_tls_hang_up_on_server_cert(pa, false);
+    cr_assert(pf_log_wait("PEER-INBOUND-REJECT", where, WAIT_MS),
+              "no PEER-INBOUND-REJECT for a peer that hung up on our certificate");
+    uint64_t t0 = peers_now_ms();
+    cr_assert_eq(pf_log_count("PEER-INBOUND-REJECT", "1 hung up"), 1);
+
+    pf_tls_hang_up_on_server_cert(pa, true);
+    uint64_t n = 2;
+    cr_assert(peers_wait_until(a, handshakes_failed_at_least, &n, WAIT_MS),
+              "a reset during the handshake was not counted");
+    tcp_hang_up(pa);
+    n = 3;
+    cr_assert(peers_wait_until(a, handshakes_failed_at_least, &n, WAIT_MS),
+              "a dialer closing without TLS was not counted");
+    /* A flood: whatever nng counts of it, the log gets one line a period
+     * (the first came at once; closing flushes what was held back). */
+    for (int i = 0; i < 50; i++)
+        tcp_hang_up(pa);
+    n = 4;
+    cr_assert(peers_wait_until(a, handshakes_failed_at_least, &n, WAIT_MS));
+    struct peers_inbound_stats in;
+    peers_inbound_stats(a, &in);
+    pf_close(a);
+    uint64_t periods = (peers_now_ms() - t0) / PEERS_WARN_PERIOD_MS;
+    size_t lines = pf_log_count("PEER-INBOUND-REJECT", NULL);
+    cr_assert(lines >= 2 && lines <= 2 + periods, "%zu lines in %" PRIu64 " periods", lines,
+              periods);
+    /* The last line (the flush at close) accounts for every failure. */
+    char line[4096];
+    cr_assert(pf_log_last("PEER-INBOUND-REJECT", line, sizeof line));
+    const char *all = strstr(line, "since the last report (");
+    cr_assert(all != NULL, "%s", line);
+    cr_assert_geq(strtoull(all + strlen("since the last report ("), NULL, 10), in.handshakes_failed,
+                  "%s", line);
+    cr_assert_eq(pf_log_count("PEER-INBOUND-REJECT", "refused by our TLS"), 0);
+}
+
+/* Members connecting, exchanging and going away make no refusal line. */
+Test(peers, members_connecting_log_no_refusal, .timeout = 60)
+{
+    pf_log_capture();
+    uint16_t pa = pf_free_port(), pb = pf_free_port();
+    const char *peer_a[] = {"A"}, *peer_b[] = {"B"};
+    struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
+    struct node_config *cb = pf_config("B", "good", pb, 1, peer_a, &pa);
+    struct peers *a = pf_open(ca, 64);
+    struct peers *b = pf_open(cb, 64);
+    uint32_t one = 1;
+    cr_assert(peers_wait_until(a, connected_at_least, &one, WAIT_MS));
+    cr_assert(peers_wait_until(b, connected_at_least, &one, WAIT_MS));
+    Hansa__ConsensusMessage msg;
+    Hansa__PeerStatus st;
+    pf_status(&msg, &st, 7, 0);
+    cr_assert_eq(peers_send(b, "A", &msg), HANSA_OK);
+    cr_assert_eq(pf_expect_status(a, "B", NULL, WAIT_MS), 7);
+    /* B leaves: its pipe into A ends with an error, which nng counts on
+     * A's listener like a failed negotiation. */
+    pf_close(b);
+    cr_assert(peers_wait_until(a, peer_down, "B", WAIT_MS));
+    /* Three watcher ticks, then A closes (flushing what it held back). */
+    cr_assert(!pf_log_wait("PEER-INBOUND-REJECT", NULL, 3 * PEERS_WATCH_PERIOD_MS + 500),
+              "a member's connection was logged as refused");
+    pf_close(a);
+    cr_assert_eq(pf_log_count("PEER-INBOUND-REJECT", NULL), 0,
+                 "a member's connection was logged as refused at close");
+    cr_assert(pf_log_count("PEER-CONNECT", NULL) >= 1);
 }
 
 /* ---- restart -------------------------------------------------------------- */
