@@ -195,13 +195,14 @@ static Hansa__Response *status_of(const char *url, uint32_t timeout_ms)
         void *ans = NULL;
         size_t ans_len = 0;
         if (nng_send(s, buf, len, 0) == 0 && nng_recv(s, &ans, &ans_len, NNG_FLAG_ALLOC) == 0) {
-            resp = hansa__response__unpack(NULL, ans_len, ans);
+            if (wire_response_decode(ans, ans_len, &resp) != HANSA_OK)
+                resp = NULL;
             nng_free(ans, ans_len);
         }
     }
     bench_close(&s, 1);
     if (resp != NULL && resp->kind_case != HANSA__RESPONSE__KIND_STATUS) {
-        hansa__response__free_unpacked(resp, NULL);
+        wire_free(resp);
         resp = NULL;
     }
     return resp;
@@ -212,7 +213,7 @@ uint64_t bench_node_height(const struct bench_net *net, int i)
     Hansa__Response *r = status_of(net->node[i].api_tcp, 2000);
     uint64_t h = r ? r->status->latest_height : 0;
     if (r)
-        hansa__response__free_unpacked(r, NULL);
+        wire_free(r);
     return h;
 }
 
@@ -221,7 +222,7 @@ long bench_node_mempool(const struct bench_net *net, int i)
     Hansa__Response *r = status_of(net->node[i].api_tcp, 2000);
     long n = r ? (long)r->status->mempool_txs : -1;
     if (r)
-        hansa__response__free_unpacked(r, NULL);
+        wire_free(r);
     return n;
 }
 
@@ -229,7 +230,7 @@ static bool answers(const struct bench_node *nd)
 {
     Hansa__Response *r = status_of(nd->api_tcp, 500);
     if (r)
-        hansa__response__free_unpacked(r, NULL);
+        wire_free(r);
     return r != NULL;
 }
 

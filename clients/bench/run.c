@@ -140,7 +140,9 @@ static Hansa__Response *call(nng_ctx ctx, nng_aio *aio, const uint8_t *req, size
     if (nng_aio_result(aio) != 0)
         return NULL;
     m = nng_aio_get_msg(aio);
-    Hansa__Response *r = hansa__response__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+    Hansa__Response *r = NULL;
+    if (wire_response_decode(nng_msg_body(m), nng_msg_len(m), &r) != HANSA_OK)
+        r = NULL;
     nng_msg_free(m);
     return r;
 }
@@ -299,7 +301,7 @@ static void submit_one(struct run *r, nng_ctx ctx, nng_aio *aio, long idx)
         }
     }
     if (resp)
-        hansa__response__free_unpacked(resp, NULL);
+        wire_free(resp);
 }
 
 static void *submitter_main(void *arg)
@@ -367,8 +369,8 @@ static void event_in(struct run *r, const uint8_t *body, size_t len)
     if (nul == NULL)
         return;
     size_t off = (size_t)(nul - body) + 1;
-    Hansa__Event *e = hansa__event__unpack(NULL, len - off, body + off);
-    if (e == NULL)
+    Hansa__Event *e = NULL;
+    if (wire_event_decode(body + off, len - off, &e) != HANSA_OK)
         return;
     if (e->kind_case == HANSA__EVENT__KIND_BLOCK && e->block != NULL) {
         block_seen(r, e->height, e->block, now);
@@ -378,7 +380,7 @@ static void event_in(struct run *r, const uint8_t *body, size_t len)
         if (idx >= 0)
             mark_committed(r, idx, e->tx->result, now);
     }
-    hansa__event__free_unpacked(e, NULL);
+    wire_free(e);
 }
 
 static void *subscriber_main(void *arg)
@@ -584,14 +586,15 @@ int bench_submit_wait(const struct bench_net *net, const uint8_t *req, size_t le
                     if (nng_recvmsg(sub, &m, 0) != 0)
                         continue;
                     size_t off = strlen(topic) + 1;
-                    Hansa__Event *e = nng_msg_len(m) > off
-                                          ? hansa__event__unpack(NULL, nng_msg_len(m) - off,
-                                                                 (uint8_t *)nng_msg_body(m) + off)
-                                          : NULL;
+                    Hansa__Event *e = NULL;
+                    if (nng_msg_len(m) <= off ||
+                        wire_event_decode((uint8_t *)nng_msg_body(m) + off, nng_msg_len(m) - off,
+                                          &e) != HANSA_OK)
+                        e = NULL;
                     if (e && e->kind_case == HANSA__EVENT__KIND_TX)
                         result = e->tx->result;
                     if (e)
-                        hansa__event__free_unpacked(e, NULL);
+                        wire_free(e);
                     nng_msg_free(m);
                 }
             } else if (resp && resp->kind_case == HANSA__RESPONSE__KIND_SUBMIT) {
@@ -599,7 +602,7 @@ int bench_submit_wait(const struct bench_net *net, const uint8_t *req, size_t le
                         resp->submit->message);
             }
             if (resp)
-                hansa__response__free_unpacked(resp, NULL);
+                wire_free(resp);
             nng_aio_free(aio);
         }
         bench_close(&rs, 1);

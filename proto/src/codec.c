@@ -179,3 +179,5 @@ TYPED_DECODER(wire_response_decode, Hansa__Response, hansa__response__descriptor
               HANSA_RESPONSE_BYTES_MAX, WIRE_LENIENT)
 TYPED_DECODER(wire_consensus_decode, Hansa__ConsensusMessage, hansa__consensus_message__descriptor,
               HANSA_PEER_MESSAGE_BYTES_MAX, WIRE_LENIENT)
+TYPED_DECODER(wire_event_decode, Hansa__Event, hansa__event__descriptor, HANSA_EVENT_BYTES_MAX,
+              WIRE_LENIENT)

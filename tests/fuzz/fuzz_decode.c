@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (decoder)wire_vote_decode,     (decoder)wire_proposal_decode,
         (decoder)wire_query_decode,    (decoder)wire_request_decode,
         (decoder)wire_response_decode, (decoder)wire_consensus_decode,
+        (decoder)wire_event_decode,
     };
     size_t which = data[0] % (sizeof decoders / sizeof decoders[0]);
     void *m = NULL;

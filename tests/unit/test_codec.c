@@ -49,6 +49,7 @@ WRAP(wire_query_decode, Hansa__Query)
 WRAP(wire_request_decode, Hansa__Request)
 WRAP(wire_response_decode, Hansa__Response)
 WRAP(wire_consensus_decode, Hansa__ConsensusMessage)
+WRAP(wire_event_decode, Hansa__Event)
 
 struct decoder {
     const char *name;
@@ -315,6 +316,28 @@ static uint8_t *sample_request(size_t *len)
     return out;
 }
 
+static uint8_t *sample_event(size_t *len)
+{
+    static char why[] = "amount above the available limit";
+    Hansa__Receipt rc;
+    hansa__receipt__init(&rc);
+    rc.tx_id = (ProtobufCBinaryData){32, hash_a};
+    rc.height = 9;
+    rc.index = 3;
+    rc.result = HANSA__RESULT_CODE__RESULT_LIMIT_EXCEEDED;
+    rc.message = why;
+    rc.block_time_ms = 1700000000000u;
+    rc.block_hash = (ProtobufCBinaryData){32, hash_b};
+    Hansa__Event e;
+    hansa__event__init(&e);
+    e.height = 9;
+    e.block_hash = (ProtobufCBinaryData){32, hash_b};
+    e.block_time_ms = 1700000000000u;
+    e.kind_case = HANSA__EVENT__KIND_TX;
+    e.tx = &rc;
+    return encode(&e.base, len);
+}
+
 static uint8_t *sample_response(size_t *len)
 {
     Hansa__Cursor c;
@@ -394,6 +417,8 @@ static const struct decoder decoders[] = {
      false, sample_response},
     {"consensus", call_wire_consensus_decode, &hansa__consensus_message__descriptor,
      HANSA_PEER_MESSAGE_BYTES_MAX, false, sample_consensus},
+    {"event", call_wire_event_decode, &hansa__event__descriptor, HANSA_EVENT_BYTES_MAX, false,
+     sample_event},
 };
 #define N_DECODERS (sizeof decoders / sizeof decoders[0])
 

@@ -55,6 +55,10 @@
 /* One client API response: a block by height is the largest answer. */
 #define HANSA_RESPONSE_BYTES_MAX HANSA_PEER_MESSAGE_BYTES_MAX
 
+/* One live event on a node's pub socket (block, receipt or alert hint):
+ * the topic and the encoded Event. */
+#define HANSA_EVENT_BYTES_MAX (1024u * 1024u)
+
 /* nng counts its protocol header in NNG_OPT_RECVMAXSZ: req/rep carries 4
  * bytes per hop and at most 8 hops. A receive limit is the message limit
  * plus this, so a message exactly at its limit still arrives (and one over

@@ -149,6 +149,7 @@ HANSA_MUST_USE hansa_err wire_response_decode(const uint8_t *buf, size_t len,
                                               Hansa__Response **out);
 HANSA_MUST_USE hansa_err wire_consensus_decode(const uint8_t *buf, size_t len,
                                                Hansa__ConsensusMessage **out);
+HANSA_MUST_USE hansa_err wire_event_decode(const uint8_t *buf, size_t len, Hansa__Event **out);
 
 /* ---- validation of identifiers ---------------------------------------------- */
 
