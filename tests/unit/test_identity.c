@@ -7,6 +7,7 @@
  * derives normalization from Unicode properties rather than identity.c's
  * tables) pins them.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -383,4 +384,140 @@ Test(identity, cyrillic_letters_after_u042f_fold_like_their_small_letters)
     cr_assert_eq(norm(WIRE_IDENTITY_NAME, "\xd2\x91\xd2\x9b", lower, sizeof lower),
                  HANSA_OK); /* ґ қ */
     cr_assert_str_eq(upper, lower);
+}
+
+/* ---- every code point: tests/vectors/casefold.txt
+ * ------------------------------------------------ */
+
+/* UTF-8 of code point cp into out (test-side, independent of identity.c). */
+static size_t put_utf8(uint32_t cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* The next code point of valid UTF-8 (the generator writes only that). */
+static uint32_t next_utf8(const uint8_t *s, size_t *i)
+{
+    uint8_t c = s[*i];
+    size_t n = c < 0x80 ? 0 : c < 0xE0 ? 1 : c < 0xF0 ? 2 : 3;
+    uint32_t cp = n == 0 ? c : (uint32_t)(c & (0x3F >> n));
+    for (size_t k = 1; k <= n; k++)
+        cp = (cp << 6) | (s[*i + k] & 0x3Fu);
+    *i += n + 1;
+    return cp;
+}
+
+#define CP_COUNT   0x110000u
+#define CP_DROPPED 0xFFFFFFFFu
+#define CP_SPACE   0xFFFFFFFEu
+#define CP_REFUSED 0xFFFFFFFDu
+
+/* want[cp]: the code point cp normalizes to, or one of the CP_ marks. */
+static uint32_t *expected_per_code_point(void)
+{
+    uint32_t *want = malloc(CP_COUNT * sizeof *want);
+    cr_assert(want != NULL);
+    for (uint32_t cp = 0; cp < CP_COUNT; cp++)
+        want[cp] = (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) ? CP_REFUSED : cp;
+    struct vec_file f;
+    vec_open(&f, "casefold.txt", 3);
+    size_t folds = 0;
+    for (size_t r = 0; r < f.n_records; r++) {
+        const struct vec_record *rec = &f.records[r];
+        const char *kind = vec_str(&f, rec, "kind");
+        if (strcmp(kind, "fold") != 0) {
+            uint32_t mark = strcmp(kind, "space") == 0 ? CP_SPACE : CP_DROPPED;
+            cr_assert(mark == CP_SPACE || strcmp(kind, "invisible") == 0, "kind %s", kind);
+            size_t n = 0, i = 0;
+            uint8_t *chars = vec_hex_alloc(&f, rec, "chars_hex", &n);
+            while (i < n)
+                want[next_utf8(chars, &i)] = mark;
+            free(chars);
+            continue;
+        }
+        size_t n_from = 0, n_to = 0, i = 0, j = 0;
+        uint8_t *from = vec_hex_alloc(&f, rec, "from_hex", &n_from);
+        uint8_t *to = vec_hex_alloc(&f, rec, "to_hex", &n_to);
+        while (i < n_from && j < n_to) {
+            uint32_t a = next_utf8(from, &i);
+            want[a] = next_utf8(to, &j);
+            folds++;
+        }
+        cr_assert(i == n_from && j == n_to, "casefold.txt:%u: from and to differ in length",
+                  rec->line);
+        free(from);
+        free(to);
+    }
+    cr_assert_gt(folds, 1400, "casefold.txt holds every fold (%zu)", folds);
+    vec_close(&f);
+    return want;
+}
+
+Test(identity, every_code_point_normalizes_exactly_as_the_python_reference)
+{
+    /* Each code point between two letters: dropped, collapsed to a space,
+     * refused, folded, or kept, exactly as gen_vectors.py says. This pins
+     * the whole case fold and the invisible and space sets, not samples. */
+    uint32_t *want = expected_per_code_point();
+    size_t checked = 0;
+    for (uint32_t cp = 1; cp < CP_COUNT; cp++) { /* NUL ends a C string */
+        if (cp >= 0xD800 && cp <= 0xDFFF)
+            continue;
+        char in[8] = "a", expect[8] = "a", out[16];
+        size_t k = 1 + put_utf8(cp, in + 1);
+        in[k++] = 'b';
+        in[k] = '\0';
+        hansa_err rv = norm(WIRE_IDENTITY_NAME, in, out, sizeof out);
+        if (want[cp] == CP_REFUSED) {
+            cr_assert_eq(rv, HANSA_EINVAL, "U+%04X is a control character", cp);
+            continue;
+        }
+        size_t e = 1;
+        if (want[cp] == CP_SPACE)
+            expect[e++] = ' ';
+        else if (want[cp] != CP_DROPPED)
+            e += put_utf8(want[cp], expect + e);
+        expect[e++] = 'b';
+        expect[e] = '\0';
+        cr_assert_eq(rv, HANSA_OK, "U+%04X", cp);
+        cr_assert_str_eq(out, expect, "U+%04X", cp);
+        checked++;
+    }
+    cr_assert_gt(checked, 1000000);
+    free(want);
+}
+
+Test(identity, values_whose_fold_grows_still_commit_at_the_input_limit)
+{
+    /* U+023A (2 bytes) folds to U+2C65 (3 bytes): a value of the maximum
+     * size made of it normalizes to half as much again, and must still give a
+     * commitment (the buffer is sized for it). */
+    size_t n = HANSA_IDENTITY_VALUE_BYTES_MAX / 2;
+    char *big = malloc(2 * n + 1);
+    cr_assert(big != NULL);
+    for (size_t i = 0; i < n; i++)
+        memcpy(big + 2 * i, "\xc8\xba", 2);
+    big[2 * n] = '\0';
+    uint8_t c[WIRE_HASH_BYTES];
+    cr_assert_eq(wire_identity_commit(key_a, WIRE_IDENTITY_NAME, big, c), HANSA_OK);
+    free(big);
 }

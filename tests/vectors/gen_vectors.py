@@ -19,7 +19,8 @@ library:
     that encoder, SHA-256 and the Ed25519 code above;
   - identity: HMAC-SHA256 over "hansa/identity/v1" 0x00 kind 0x00 value, with
     the normalization of wire.h written from Unicode properties (category Zs
-    for spaces, str.casefold for case) rather than from identity.c's tables.
+    for spaces, Python's unicodedata for simple case folding) rather than from
+    identity.c's table (which gen_casefold.py builds from CaseFolding.txt).
 
 Run it from anywhere: `python3 tests/vectors/gen_vectors.py` rewrites the
 *.txt files next to it; `--check` only compares (exit status 1 on a
@@ -314,6 +315,29 @@ def merkle_leaf(i):
 # ---------------------------------------------------------------------------
 
 
+# The normalization, defined here and in proto/src/identity.c alike (both
+# must agree on every code point; tests/unit/test_identity.c checks all of
+# them against casefold.txt):
+#   1. invisible characters are dropped: the zero-width and bidi formatting
+#      characters INVISIBLE (all of general category Cf);
+#   2. spaces (category Zs, and TAB..CR, NEL, U+2028, U+2029) are trimmed at
+#      both ends and collapsed inside to one ASCII space;
+#   3. other control characters (category Cc) are refused;
+#   4. every other code point is folded: fullwidth ASCII U+FF01..U+FF5E to
+#      ASCII, then Unicode simple case folding (CaseFolding.txt statuses C and
+#      S, all planes, one code point to one code point; never the F
+#      expansions such as sharp s -> "ss", never the Turkic T entries).
+
+INVISIBLE = frozenset(
+    [0x00AD]                          # soft hyphen
+    + list(range(0x200B, 0x2010))     # ZWSP, ZWNJ, ZWJ, LRM, RLM
+    + list(range(0x202A, 0x202F))     # bidi embeddings and overrides
+    + list(range(0x2060, 0x2065))     # word joiner, invisible operators
+    + list(range(0x2066, 0x206A))     # bidi isolates
+    + [0xFEFF])                       # zero-width no-break space (BOM)
+assert all(unicodedata.category(chr(c)) == "Cf" for c in INVISIBLE)
+
+
 def _is_space(ch):
     # Category Zs (space separators: U+0020, U+00A0, U+1680, U+2000..U+200A,
     # U+202F, U+205F, U+3000) plus the whitespace controls TAB..CR, NEL and the
@@ -321,33 +345,36 @@ def _is_space(ch):
     return (unicodedata.category(ch) == "Zs" or ch in "\t\n\x0b\x0c\r\x85\u2028\u2029")
 
 
+def simple_fold(ch):
+    """Unicode simple case folding (C + S) of one character, from Python's
+    unicodedata: str.casefold() applies C and F; where it expands (F), the
+    S entry, when there is one, is the one-character lower case (U+1E9E
+    capital sharp s -> U+00DF; Greek capitals with prosgegrammeni ->
+    U+1F80..); otherwise the character stays. gen_casefold.py checks this
+    rule against CaseFolding.txt (via perl) for every code point."""
+    folded = ch.casefold()
+    if len(folded) == 1:
+        return folded
+    lower = ch.lower()
+    if len(lower) == 1 and lower != ch:
+        return lower
+    return ch
+
+
 def _fold(ch):
     cp = ord(ch)
     if 0xFF01 <= cp <= 0xFF5E:  # fullwidth ASCII variants: their compatibility form
         ch = unicodedata.normalize("NFKC", ch)
         assert len(ch) == 1 and ord(ch) < 0x80
-        cp = ord(ch)
-    # Simple case folding for the blocks wire.h names: Basic Latin, Latin-1
-    # Supplement, Latin Extended-A, Greek and Coptic, Cyrillic; one code point
-    # to one code point. Full foldings that expand (German sharp s -> "ss")
-    # are not applied: the character stays.
-    #
-    # NOTE: identity.c folds less than this for some code points of these
-    # blocks (U+00B5 MICRO SIGN, U+017F LONG S, the Greek capitals with tonos
-    # U+0386..U+038F, Greek symbols and archaic letters, Cyrillic U+0460..U+04FF).
-    # No vector uses them until that difference is settled (see the disabled
-    # tests in tests/unit/test_identity.c); settle it BEFORE adding one.
-    if cp <= 0x17F or 0x370 <= cp <= 0x4FF:
-        folded = ch.casefold()
-        if len(folded) == 1:
-            return folded
-    return ch
+    return simple_fold(ch)
 
 
 def normalize_text(value):
     out = []
     pending_space = False
     for ch in value:
+        if ord(ch) in INVISIBLE:
+            continue
         if _is_space(ch):
             pending_space = bool(out)
             continue
@@ -901,6 +928,26 @@ IDENTITY_CASES = [
     ("email", "Li.Na@Example.COM"),
     ("document", "e-1234 5678-9x"),
     ("document", "E12345678 9X"),
+    # From here on: simple case folding beyond Latin-1 / Greek / Cyrillic, and
+    # the invisible characters (see the normalization above).
+    ("name", "NGUY\u1ec4N V\u0102N AN"),          # Latin Extended-Additional and -A
+    ("name", "nguy\u1ec5n v\u0103n an"),
+    ("name", "\u01c4UKI\u0106"),                    # DZ with caron: capital,
+    ("name", "\u01c5uki\u0107"),                    # title case,
+    ("name", "\u01c6uki\u0107"),                    # small
+    ("name", "\u0531\u0550\u0531\u0544"),           # Armenian capitals
+    ("name", "\u0561\u0580\u0561\u0574"),
+    ("name", "\u1c92\u1c98\u1c9d\u1ca0\u1c92\u1c98"),  # Georgian Mtavruli
+    ("name", "\u10d2\u10d8\u10dd\u10e0\u10d2\u10d8"),  # Georgian Mkhedruli
+    ("name", "\u10a0\u10a1 \u2d00\u2d01"),           # Asomtavruli folds to Nuskhuri
+    ("name", "\u03d0\u03cf\u0370\u03f4 \u0500\u0502"),  # Greek symbols, Cyrillic Komi
+    ("name", "\uab70\uab71 \u13a0\u13a1"),           # Cherokee: small folds to capital
+    ("name", "\u023a \u212a \u2126 \u1e9e \u00b5 \u017f"),  # Ⱥ K(elvin) Ω ẞ µ ſ
+    ("name", "\U00010400\U00010401 \U0001e900"),      # Deseret, Adlam (beyond the BMP)
+    ("name", "\u0130STANBUL \u00dfe"),               # no T (Turkic) and no F folding
+    ("name", "Li\u200b Na \u00adWang\ufeff"),          # zero-width and soft hyphen dropped
+    ("name", "\u202eLi Na Wang\u202c\u2066\u2069"),   # bidi controls dropped
+    ("name", "li na wang"),
 ]
 
 
@@ -922,10 +969,54 @@ def gen_identity():
     assert by_input[("document", "e-1234 5678-9x")] == by_input[("document", "E12345678 9X")]
     assert normalize("name", "\u00c4\u00d6\u00dc Stra\u00dfe") == "\u00e4\u00f6\u00fc stra\u00dfe"
     assert normalize("name", "\uff21\uff22\uff23") == "abc"
+    for group in ((("name", "NGUY\u1ec4N V\u0102N AN"), ("name", "nguy\u1ec5n v\u0103n an")),
+                  (("name", "\u01c4UKI\u0106"), ("name", "\u01c5uki\u0107"),
+                   ("name", "\u01c6uki\u0107")),
+                  (("name", "\u0531\u0550\u0531\u0544"), ("name", "\u0561\u0580\u0561\u0574")),
+                  (("name", "\u1c92\u1c98\u1c9d\u1ca0\u1c92\u1c98"),
+                   ("name", "\u10d2\u10d8\u10dd\u10e0\u10d2\u10d8")),
+                  (("name", "Li\u200b Na \u00adWang\ufeff"), ("name", "li na wang"),
+                   ("name", "\u202eLi Na Wang\u202c\u2066\u2069"))):
+        assert len({by_input[g] for g in group}) == 1, group
+    assert normalize("name", "\u10a0\u10a1 \u2d00\u2d01") == "\u2d00\u2d01 \u2d00\u2d01"
+    assert normalize("name", "\uab70\uab71 \u13a0\u13a1") == "\u13a0\u13a1 \u13a0\u13a1"
+    assert normalize("name", "\u023a \u212a \u2126 \u1e9e \u00b5 \u017f") == (
+        "\u2c65 k \u03c9 \u00df \u03bc s")
+    assert normalize("name", "\u0130STANBUL \u00dfe") == "\u0130stanbul \u00dfe"
     write_file("identity.txt",
                "Identity commitments: HMAC-SHA256(key, \"hansa/identity/v1\" 00 kind 00 "
                "normalized).\n# input_hex and normalized_hex are UTF-8 bytes; kind is text.",
                records)
+
+
+def gen_casefold():
+    """Every code point's fate under normalization, for an exhaustive C check:
+    the invisible characters (dropped), the spaces (collapsed), and every code
+    point that folds to another (from -> to, in chunks). All others, control
+    characters (refused) aside, must come out unchanged."""
+    spaces, folds = [], []
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF or cp in INVISIBLE:
+            continue
+        ch = chr(cp)
+        if _is_space(ch):
+            spaces.append(ch)
+        elif unicodedata.category(ch) != "Cc" and _fold(ch) != ch:
+            folds.append((ch, _fold(ch)))
+    records = [[("kind", "invisible"),
+                ("chars_hex", "".join(chr(c) for c in sorted(INVISIBLE)).encode())],
+               [("kind", "space"), ("chars_hex", "".join(spaces).encode())]]
+    for i in range(0, len(folds), 64):
+        chunk = folds[i:i + 64]
+        records.append([("# U+%04X..U+%04X" % (ord(chunk[0][0]), ord(chunk[-1][0])), None),
+                        ("kind", "fold"),
+                        ("from_hex", "".join(a for a, _ in chunk).encode()),
+                        ("to_hex", "".join(b for _, b in chunk).encode())])
+    write_file("casefold.txt",
+               "Identity normalization, per code point (Python %s unicodedata): the\n"
+               "# characters dropped, the spaces, and every fold: from_hex[i] -> to_hex[i]\n"
+               "# (UTF-8; fullwidth ASCII to ASCII, then simple case folding C + S). %d folds."
+               % (unicodedata.unidata_version, len(folds)), records)
 
 
 # --check: compare with the committed files instead of writing them (exit 1
@@ -1484,6 +1575,7 @@ def main():
     gen_merkle()
     gen_ed25519(b"hansa-vectors-1")
     gen_identity()
+    gen_casefold()
     gen_tx()
     gen_block()
     gen_signed()

@@ -245,10 +245,10 @@ const char *wire_identity_kind_name(enum wire_identity_kind kind);
 /*
  * Normalize a value (UTF-8) for its kind into out (NUL-terminated): trim,
  * collapse internal whitespace (ASCII and Unicode spaces, U+3000 included) to
- * one ASCII space, drop zero-width and bidi formatting characters, map
- * fullwidth ASCII to ASCII, simple case folding (ASCII, Latin-1, Latin
- * Extended-A, Greek letters, Cyrillic to U+052F). No NFC normalization: send
- * precomposed text. Phones keep only digits and must start
+ * one ASCII space, drop zero-width and bidi formatting characters (the list is
+ * in identity.c), map fullwidth ASCII to ASCII, Unicode simple case folding
+ * (CaseFolding.txt C + S, every script; no "ss" for sharp s, no Turkic i).
+ * No NFC normalization: send precomposed text. Phones keep only digits and must start
  * with '+' or "00" (international form), 8-15 digits. Documents also drop
  * spaces and hyphens. HANSA_EINVAL for invalid UTF-8, control characters, an
  * empty result, or a phone that is not international; HANSA_ETOOLARGE past
