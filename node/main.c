@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "memtrim.h"
 #include "node.h"
@@ -27,6 +28,8 @@
 #include "testnet.h"
 
 #define EXIT_USAGE 2
+/* How long `hansad backup` waits for a running node to write its checkpoint. */
+#define BACKUP_WAIT_MS (30u * 60 * 1000)
 
 static void usage(FILE *f)
 {
@@ -237,6 +240,44 @@ static int cmd_risk(int argc, char **argv)
     return EXIT_USAGE;
 }
 
+/* out as an absolute path (the running node resolves paths from its own
+ * working directory). */
+static bool absolute_path(const char *out, char *buf, size_t len)
+{
+    if (out[0] == '/')
+        return (size_t)snprintf(buf, len, "%s", out) < len;
+    char cwd[1024];
+    if (getcwd(cwd, sizeof cwd) == NULL)
+        return false;
+    int n = snprintf(buf, len, "%s/%s", cwd, out);
+    return n > 0 && (size_t)n < len;
+}
+
+/* Through a running node's control socket (control.h). */
+static int backup_running(const char *home, const char *out)
+{
+    char abs[1024], req[1100], ans[8192], why[512] = "";
+    if (!absolute_path(out, abs, sizeof abs)) {
+        fprintf(stderr, "hansad backup: cannot make %s an absolute path\n", out);
+        return 1;
+    }
+    snprintf(req, sizeof req, "backup %s", abs);
+    hansa_err rv = control_call(home, req, ans, sizeof ans, BACKUP_WAIT_MS, why, sizeof why);
+    if (rv != HANSA_OK) {
+        fprintf(stderr,
+                "hansad backup: the database is in use, and the node holding it does not "
+                "answer on its control socket: %s\n",
+                why);
+        return 1;
+    }
+    if (strncmp(ans, "ok ", 3) != 0) {
+        fprintf(stderr, "hansad backup: %s\n", strncmp(ans, "error ", 6) == 0 ? ans + 6 : ans);
+        return 1;
+    }
+    printf("backup of the running node in %s at height %s written to %s\n", home, ans + 3, abs);
+    return 0;
+}
+
 static int cmd_backup(int argc, char **argv)
 {
     const char *home = NULL, *out = NULL;
@@ -247,11 +288,12 @@ static int cmd_backup(int argc, char **argv)
             out = flag_value(argc, argv, &i);
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: hansad backup --home DIR --out NEWDIR\n\n"
-                   "Writes a consistent copy of the stopped node's database (a RocksDB\n"
-                   "checkpoint: hard links where possible) to NEWDIR, which must not exist,\n"
-                   "and verifies it by opening it. Stop the node first (SIGTERM); a backup\n"
-                   "taken beside a running writer could miss data. Restore by copying the\n"
-                   "backup to the node's data_dir while the node is stopped.\n");
+                   "Writes a consistent copy of the node's database (a RocksDB checkpoint:\n"
+                   "hard links where possible) to NEWDIR, which must not exist, and verifies\n"
+                   "it by opening it. A running node takes the checkpoint itself, asked\n"
+                   "through DIR/" CONTROL_SOCKET_NAME " (only by its own user), and keeps\n"
+                   "serving; a stopped node's database is opened here. Restore by copying\n"
+                   "the backup to the node's data_dir while the node is stopped.\n");
             return 0;
         } else {
             fprintf(stderr, "hansad backup: unknown option %s (see --help)\n", argv[i]);
@@ -268,6 +310,8 @@ static int cmd_backup(int argc, char **argv)
     struct store *s = NULL;
     if (rv == HANSA_OK)
         rv = store_open(cfg.data_dir, &s, why, sizeof why);
+    if (rv == HANSA_EBUSY)
+        return backup_running(cfg.home, out);
     if (rv == HANSA_OK)
         rv = store_backup(s, out, why, sizeof why);
     uint64_t height = s ? store_height(s) : 0;

@@ -22,6 +22,7 @@
 #include "hansa/assert.h"
 #include "ledger.h"
 #include "log.h"
+#include "control.h"
 #include "memtrim.h"
 #include "mempool.h"
 #include "node.h"
@@ -50,6 +51,7 @@ struct node {
     struct cshell *cs;
     struct riskrun *risk;
     struct memtrim *trim;
+    struct control *control;
     struct risk_ruleset ruleset;
     Hansa__ValidatorSet validators; /* of genesis; points into n->genesis */
     struct wire_keypair key;
@@ -249,6 +251,8 @@ hansa_err node_open(const struct node_config *cfg, struct node **out, char *why,
         };
         rv = cshell_open(&deps, &n->cs, why, why_len);
     }
+    if (rv == HANSA_OK)
+        rv = control_open(n->cfg.home, n->store, &n->control, why, why_len);
     if (rv != HANSA_OK) {
         node_close(n);
         return rv;
@@ -268,8 +272,9 @@ void node_close(struct node *n)
 {
     if (n == NULL)
         return;
-    riskrun_close(n->risk); /* first: it wakes the API and publishes events */
-    api_close(n->api);      /* then: no more admissions */
+    control_close(n->control); /* a backup in progress ends first */
+    riskrun_close(n->risk);    /* then: it wakes the API and publishes events */
+    api_close(n->api);         /* then: no more admissions */
     cshell_close(n->cs);
     memtrim_close(n->trim);
     /* Nothing uses the store any more: close it before the nng sockets,
