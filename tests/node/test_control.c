@@ -87,8 +87,7 @@ Test(control, bad_requests_get_a_reason)
     char ans[256], why[256] = "";
     cr_assert_eq(control_call(home, longer, ans, sizeof ans, 10000, why, sizeof why), HANSA_OK,
                  "%s", why);
-    cr_assert(strstr(ans, "error no request line within the time or size limit") == ans, "%s",
-              ans);
+    cr_assert(strstr(ans, "error no request line within the time or size limit") == ans, "%s", ans);
     free(longer);
 }
 
