@@ -960,3 +960,33 @@ Test(tx, close_accepts_a_zeroed_struct_null_and_a_second_close)
     wire_tx_close(&tx);
     EXPECT_NO_LEAKS();
 }
+
+/* DOMAIN's order of admission checks puts decoding before the chain id: a
+ * body without an action (or with a bad signer id) for another chain is
+ * MALFORMED, not WRONG_CHAIN. */
+Test(tx, a_malformed_body_for_another_chain_is_malformed_first)
+{
+    struct body_holder h;
+    simple_body(&h);
+    static char other[] = "hansa-other-1", bad_signer[] = "BANK A";
+    h.body.chain_id = other;
+    h.body.action_case = HANSA__TX_BODY__ACTION__NOT_SET;
+    h.body.suspend_credit_line = NULL;
+    uint8_t key[WIRE_PUBKEY_BYTES] = {1}, sig[WIRE_SIG_BYTES] = {2};
+    for (int variant = 0; variant < 2; variant++) {
+        if (variant == 1) {
+            simple_body(&h);
+            h.body.chain_id = other;
+            h.body.signer = bad_signer;
+        }
+        size_t body_len = protobuf_c_message_get_packed_size(&h.body.base);
+        uint8_t *body = malloc(body_len);
+        cr_assert_not_null(body);
+        protobuf_c_message_pack(&h.body.base, body);
+        size_t len = 0;
+        uint8_t *tx = wrap(body, body_len, key, sizeof key, sig, sizeof sig, &len);
+        cr_assert_eq(open_and_close(tx, len, CHAIN), HANSA_EMALFORMED, "variant %d", variant);
+        free(tx);
+        free(body);
+    }
+}
