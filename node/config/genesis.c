@@ -130,6 +130,11 @@ static hansa_err parse_key_hex(const struct walk *w, const char *where, const ch
     if (wire_hex_decode(json_string_value(v), key, sizeof key) != HANSA_OK)
         return fail(w, "%s: %s must be 64 hex digits (a 32-byte Ed25519 public key), got \"%.80s\"",
                     where, field, json_string_value(v));
+    if (!wire_pubkey_valid(key))
+        return fail(w,
+                    "%s: %s %s is not a valid Ed25519 public key (not on the curve, of small "
+                    "order or outside the prime-order subgroup)",
+                    where, field, json_string_value(v));
     out->data = malloc(sizeof key);
     if (out->data == NULL) {
         config_why(w->why, w->why_len, "%s: out of memory", w->name);

@@ -28,6 +28,12 @@ static bool party_valid(const Hansa__Party *p, char *why, size_t why_len)
         if (p->keys[i].len != WIRE_PUBKEY_BYTES) {
             snprintf(why, why_len, "genesis party %s has a key that is not 32 bytes", p->id);
             return false;
+        } else if (!wire_pubkey_valid(p->keys[i].data)) {
+            snprintf(why, why_len,
+                     "genesis party %s has a key that is not a valid Ed25519 public key (not "
+                     "on the curve, of small order or outside the prime-order subgroup)",
+                     p->id);
+            return false;
         }
     return true;
 }

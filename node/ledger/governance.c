@@ -93,6 +93,10 @@ static bool key_equal(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b
     return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
+#define KEY_INVALID                                                                                \
+    "is not a valid Ed25519 public key (not on the curve, not canonical, of small order or "       \
+    "outside the prime-order subgroup)"
+
 static Hansa__ResultCode check_add_party(const Hansa__AddParty *a, char *why, size_t why_len)
 {
     if (!wire_id_valid(a->party_id))
@@ -113,6 +117,8 @@ static Hansa__ResultCode check_add_party(const Hansa__AddParty *a, char *why, si
         if (a->keys[i].len != WIRE_PUBKEY_BYTES)
             return doc_invalid(why, why_len, "key %zu of %s is %zu bytes, not 32", i, a->party_id,
                                a->keys[i].len);
+        if (!wire_pubkey_valid(a->keys[i].data))
+            return doc_invalid(why, why_len, "key %zu of %s %s", i, a->party_id, KEY_INVALID);
         for (size_t j = 0; j < i; j++)
             if (key_equal(&a->keys[i], &a->keys[j]))
                 return doc_invalid(why, why_len, "keys %zu and %zu of %s are the same", j, i,
@@ -132,6 +138,9 @@ static Hansa__ResultCode check_rotate_key(const Hansa__RotateKey *a, char *why, 
         (a->remove_key.len != 0 && a->remove_key.len != WIRE_PUBKEY_BYTES))
         return doc_invalid(why, why_len, "keys in the rotation for %s must be 32 bytes",
                            a->party_id);
+    if (a->add_key.len != 0 && !wire_pubkey_valid(a->add_key.data))
+        return doc_invalid(why, why_len, "the key the rotation adds to %s %s", a->party_id,
+                           KEY_INVALID);
     if (key_equal(&a->add_key, &a->remove_key))
         return doc_invalid(why, why_len, "key rotation for %s adds the key it removes",
                            a->party_id);

@@ -106,6 +106,11 @@ hansa_err wire_sign(const char *tag, const char *chain_id, const uint8_t *payloa
     return rv == 0 ? HANSA_OK : HANSA_ECRYPTO;
 }
 
+bool wire_pubkey_valid(const uint8_t public_key[WIRE_PUBKEY_BYTES])
+{
+    return crypto_core_ed25519_is_valid_point(public_key) == 1;
+}
+
 hansa_err wire_verify(const char *tag, const char *chain_id, const uint8_t *payload,
                       size_t payload_len, const uint8_t public_key[WIRE_PUBKEY_BYTES],
                       const uint8_t sig[WIRE_SIG_BYTES])

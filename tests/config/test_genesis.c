@@ -28,12 +28,14 @@ static void teardown(void)
 
 TestSuite(genesis, .init = setup, .fini = teardown);
 
-#define K1 "1111111111111111111111111111111111111111111111111111111111111111"
-#define K2 "2222222222222222222222222222222222222222222222222222222222222222"
-#define K3 "3333333333333333333333333333333333333333333333333333333333333333"
-#define K4 "4444444444444444444444444444444444444444444444444444444444444444"
-#define V1 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define V2 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+/* Ed25519 public keys of the seeds 0x41.. (genesis refuses bytes that are
+ * not a valid point). */
+#define K1 "39f46305fd9225f564694469157e8896d7f72a8ce1daa70beb7e9e176568439e"
+#define K2 "ccbc3da2c4267cc8553be0c7b5790cc75a121297528462c3d2cc679d16eb8684"
+#define K3 "6f7e716f4d2c8f14cd26c027c167610cfffefa9c61aa045006e299be8b98487f"
+#define K4 "e536020ed01e3f19b1944e380c7f0dae7203785d546f79df16b55efc303e79ab"
+#define V1 "b4f05aee172965774743f4cd7de4c3621c9e36fd77af7139aafec25eb3fb3360"
+#define V2 "42da1d19dfee0eee94d5c3dbb6312abeeea5ac9dffb301da3f5daeee81344aec"
 
 static const char doc_text[] =
     "{\n"
@@ -142,12 +144,12 @@ Test(genesis, loads_every_field)
     cr_assert_eq(g.parties[1]->roles[1], HANSA__ROLE__ROLE_ADMIN);
     cr_assert_eq(g.parties[1]->n_keys, 2);
     cr_assert_eq(g.parties[1]->keys[1].len, 32);
-    cr_assert_eq(g.parties[1]->keys[1].data[0], 0x33);
+    cr_assert_eq(g.parties[1]->keys[1].data[0], 0x6f); /* K3 */
     cr_assert_str_eq(g.parties[2]->display_name, "海关");
     cr_assert_eq(g.n_validators, 2);
     cr_assert_str_eq(g.validators[0]->operator_party, "BANK-A");
     cr_assert_str_eq(g.validators[1]->operator_party, "", "operator_party is optional");
-    cr_assert_eq(g.validators[1]->key.data[31], 0xbb);
+    cr_assert_eq(g.validators[1]->key.data[31], 0xec); /* V2 */
     cr_assert_eq(genesis_validator(&g, "node1"), g.validators[1]);
     cr_assert_null(genesis_validator(&g, "node2"));
 
@@ -285,6 +287,26 @@ Test(genesis, unknown_role_is_named_with_its_party)
     expect_refused("[\"MERCHANT\"]", "[]",
                    "genesis.json: party MER-SZ-0001: \"roles\" must be an array of 1-7 role "
                    "names");
+    TD_EXPECT_NO_LEAKS();
+}
+
+Test(genesis, keys_that_are_not_valid_curve_points_are_refused)
+{
+    /* Mixed order (speccheck vector 3's A) and small order: libsodium's
+     * verify would accept signatures by the first. */
+    expect_refused("\"" K3 "\"",
+                   "\"cdb267ce40c5cd45306fa5d2f29731459387dbf9eb933b7bd5aed9a765b88d4d\"",
+                   "genesis.json: party BANK-A: \"keys\"[1] "
+                   "cdb267ce40c5cd45306fa5d2f29731459387dbf9eb933b7bd5aed9a765b88d4d is not a "
+                   "valid Ed25519 public key (not on the curve, of small order or outside the "
+                   "prime-order subgroup)");
+    expect_refused("\"key\": \"" V2 "\"",
+                   "\"key\": "
+                   "\"0100000000000000000000000000000000000000000000000000000000000000\"",
+                   "genesis.json: validator node1: \"key\" "
+                   "0100000000000000000000000000000000000000000000000000000000000000 is not a "
+                   "valid Ed25519 public key (not on the curve, of small order or outside the "
+                   "prime-order subgroup)");
     TD_EXPECT_NO_LEAKS();
 }
 

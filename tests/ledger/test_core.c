@@ -43,7 +43,10 @@ Test(ledger_core, genesis_refuses_a_party_listed_twice)
 {
     Hansa__Parameters params;
     ledger_params_default(&params);
-    uint8_t key[32] = {1};
+    struct wire_keypair kp;
+    uint8_t seed[WIRE_SEED_BYTES] = {1};
+    wire_keypair_from_seed(&kp, seed); /* a valid point: genesis refuses others */
+    uint8_t *key = kp.public_key;
     ProtobufCBinaryData k = {32, key};
     Hansa__Role role = HANSA__ROLE__ROLE_BANK;
     Hansa__Party a = HANSA__PARTY__INIT;

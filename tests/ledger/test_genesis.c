@@ -31,8 +31,14 @@ static void gen_init(struct gen *x)
     ledger_params_default(&x->params);
     x->roles[0] = HANSA__ROLE__ROLE_BANK;
     x->roles[1] = HANSA__ROLE__ROLE_ADMIN;
-    memset(x->key_bytes, 0x11, sizeof x->key_bytes);
-    memset(x->other_key_bytes, 0x22, sizeof x->other_key_bytes);
+    /* Valid points: genesis refuses bytes that are not one. */
+    struct wire_keypair kp;
+    uint8_t seed[WIRE_SEED_BYTES] = {0x11};
+    wire_keypair_from_seed(&kp, seed);
+    memcpy(x->key_bytes, kp.public_key, sizeof x->key_bytes);
+    seed[0] = 0x22;
+    wire_keypair_from_seed(&kp, seed);
+    memcpy(x->other_key_bytes, kp.public_key, sizeof x->other_key_bytes);
     x->keys[0] = (ProtobufCBinaryData){32, x->key_bytes};
     x->other_keys[0] = (ProtobufCBinaryData){32, x->other_key_bytes};
     hansa__party__init(&x->party);
@@ -294,6 +300,28 @@ Test(genesis, refuses_a_party_with_an_unknown_role)
         gen_init(&x);
         x.roles[0] = bad[i];
         expect_refused(&x, "genesis party BANK-X has an unknown role", "role");
+    }
+}
+
+Test(genesis, refuses_a_key_that_is_not_a_valid_point)
+{
+    /* Small order; mixed order (speccheck vector 3's A), which libsodium's
+     * verify would accept signatures by; not on the curve. */
+    static const uint8_t bad[3][32] = {
+        {1},
+        {0xcd, 0xb2, 0x67, 0xce, 0x40, 0xc5, 0xcd, 0x45, 0x30, 0x6f, 0xa5,
+         0xd2, 0xf2, 0x97, 0x31, 0x45, 0x93, 0x87, 0xdb, 0xf9, 0xeb, 0x93,
+         0x3b, 0x7b, 0xd5, 0xae, 0xd9, 0xa7, 0x65, 0xb8, 0x8d, 0x4d},
+        {2},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        struct gen x;
+        gen_init(&x);
+        memcpy(x.key_bytes, bad[i], 32);
+        expect_refused(&x,
+                       "genesis party BANK-X has a key that is not a valid Ed25519 public key (not "
+                       "on the curve, of small order or outside the prime-order subgroup)",
+                       "invalid point");
     }
 }
 

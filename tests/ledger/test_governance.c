@@ -1225,6 +1225,27 @@ static void bad_same_key_twice(struct gov_change *c)
     c->keys[1] = c->keys[0];
     c->add.n_keys = 2;
 }
+/* Keys libsodium's verify would take or refuse, but no party may register:
+ * a mixed-order point (speccheck vector 3's A, tests/vectors/ed25519.txt)
+ * and a point of small order. */
+static uint8_t mixed_order_key[WIRE_PUBKEY_BYTES] = {
+    0xcd, 0xb2, 0x67, 0xce, 0x40, 0xc5, 0xcd, 0x45, 0x30, 0x6f, 0xa5, 0xd2, 0xf2, 0x97, 0x31, 0x45,
+    0x93, 0x87, 0xdb, 0xf9, 0xeb, 0x93, 0x3b, 0x7b, 0xd5, 0xae, 0xd9, 0xa7, 0x65, 0xb8, 0x8d, 0x4d};
+static uint8_t small_order_key[WIRE_PUBKEY_BYTES] = {1};
+static void bad_mixed_order_key(struct gov_change *c)
+{
+    c->keys[1] = (ProtobufCBinaryData){WIRE_PUBKEY_BYTES, mixed_order_key};
+    c->add.n_keys = 2;
+}
+static void bad_small_order_key(struct gov_change *c)
+{
+    c->keys[0] = (ProtobufCBinaryData){WIRE_PUBKEY_BYTES, small_order_key};
+}
+static void bad_rotate_mixed_order(struct gov_change *c)
+{
+    change_rotate(c, "BANK-A", "K", NULL);
+    c->rotate.add_key = (ProtobufCBinaryData){WIRE_PUBKEY_BYTES, mixed_order_key};
+}
 static void bad_remove_id(struct gov_change *c)
 {
     change_remove(c, "");
@@ -1307,6 +1328,15 @@ Test(governance, documents_are_checked_at_admission)
         {"31-byte key", bad_short_key, RC(INVALID_DOCUMENT), "key 0 of NEW-1 is 31 bytes, not 32"},
         {"same key twice", bad_same_key_twice, RC(INVALID_DOCUMENT),
          "keys 0 and 1 of NEW-1 are the same"},
+        {"mixed-order key", bad_mixed_order_key, RC(INVALID_DOCUMENT),
+         "key 1 of NEW-1 is not a valid Ed25519 public key (not on the curve, not canonical, of "
+         "small order or outside the prime-order subgroup)"},
+        {"small-order key", bad_small_order_key, RC(INVALID_DOCUMENT),
+         "key 0 of NEW-1 is not a valid Ed25519 public key (not on the curve, not canonical, of "
+         "small order or outside the prime-order subgroup)"},
+        {"rotate: mixed-order key", bad_rotate_mixed_order, RC(INVALID_DOCUMENT),
+         "the key the rotation adds to BANK-A is not a valid Ed25519 public key (not on the "
+         "curve, not canonical, of small order or outside the prime-order subgroup)"},
         {"remove: id", bad_remove_id, RC(INVALID_DOCUMENT), "party id to remove is not valid"},
         {"roles: id", bad_roles_id, RC(INVALID_DOCUMENT),
          "party id of the role change is not valid"},

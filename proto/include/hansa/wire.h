@@ -184,6 +184,12 @@ HANSA_MUST_USE hansa_err wire_verify(const char *tag, const char *chain_id, cons
                                      size_t payload_len,
                                      const uint8_t public_key[WIRE_PUBKEY_BYTES],
                                      const uint8_t sig[WIRE_SIG_BYTES]);
+/* A key a party or validator may register: a canonical encoding of a point
+ * on the curve, in the prime-order subgroup and not of small order. wire_verify
+ * refuses small-order keys but (libsodium 1.0.18) accepts mixed-order ones,
+ * whose verdicts differ between Ed25519 implementations; the ledger and
+ * genesis refuse to register them at all. */
+bool wire_pubkey_valid(const uint8_t public_key[WIRE_PUBKEY_BYTES]);
 
 /* ---- transactions -------------------------------------------------------------- */
 
