@@ -374,8 +374,16 @@ static void build_field(struct build *b, ProtobufCMessage *msg, const ProtobufCF
     }
     if (is_msg) {
         sub_path(sub, path, SIZE_MAX, true);
-        if (!any_under(b, sub))
+        const char *empty = vec_find(b->r, path);
+        if (empty != NULL) {
+            /* `path = {}`: the sub-message is set, with every field default. */
+            cr_assert(strcmp(empty, "{}") == 0 && !any_under(b, sub),
+                      "%s:%u: '%s' is a message: only '{}' may stand for it", b->f->name,
+                      b->r->line, path);
+            take(b, path);
+        } else if (!any_under(b, sub)) {
             return;
+        }
         *(ProtobufCMessage **)member = build_message(b, fd->descriptor, sub);
     } else {
         const char *v = take(b, path);

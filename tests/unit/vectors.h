@@ -75,7 +75,8 @@ void vec_arena_free(struct vec_arena *a);
  * key names the field, sub-messages with '.', repeated elements with
  * '.<index>' from 0 (items.1.unit_price_minor, roles.0). Values: strings as
  * text, integers in decimal, enums by value name (ROLE_BANK), bytes in hex.
- * A sub-message is set when some key lies under it, and a oneof member sets
+ * A sub-message is set when some key lies under it, or when its own key has
+ * the value "{}" (set but empty: alert.cursor = {}), and a oneof member sets
  * its case. Every key under prefix that is not in skip (a NULL-terminated
  * list, or NULL) must name a field: the test fails otherwise, so a field
  * renamed in hansa.proto cannot be skipped silently. Everything allocated,

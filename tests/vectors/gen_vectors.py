@@ -15,8 +15,10 @@ library:
   - Merkle: the recursive definition of RFC 6962 section 2.1 (the C library
     uses an incremental builder);
   - transactions (tx.txt, one or more per TxBody action), block headers and
-    a block (block.txt), signed votes, proposals and queries (signed.txt):
-    that encoder, SHA-256 and the Ed25519 code above;
+    a block (block.txt), signed votes, proposals and queries (signed.txt),
+    commits, evidence and every ConsensusMessage kind (consensus.txt), the
+    storage records (storage.txt), alert records and published events
+    (events.txt): that encoder, SHA-256 and the Ed25519 code above;
   - identity: HMAC-SHA256 over "hansa/identity/v1" 0x00 kind 0x00 value, with
     the normalization of wire.h written from Unicode properties (category Zs
     for spaces, Python's unicodedata for simple case folding) rather than from
@@ -1070,6 +1072,25 @@ ENUMS = {
         "SHIPMENT_EVENT_TYPE_OUT_FOR_DELIVERY", "SHIPMENT_EVENT_TYPE_DELIVERED",
         "SHIPMENT_EVENT_TYPE_EXCEPTION", "SHIPMENT_EVENT_TYPE_RETURNED"],
     "VoteType": ["VOTE_TYPE_UNSPECIFIED", "VOTE_TYPE_PREVOTE", "VOTE_TYPE_PRECOMMIT"],
+    "ConsensusStep": ["CONSENSUS_STEP_UNSPECIFIED", "CONSENSUS_STEP_PROPOSE",
+                      "CONSENSUS_STEP_PREVOTE", "CONSENSUS_STEP_PRECOMMIT"],
+    "ErrorCode": ["ERROR_NONE", "ERROR_BAD_REQUEST", "ERROR_MALFORMED", "ERROR_TOO_LARGE",
+                  "ERROR_BAD_SIGNATURE", "ERROR_WRONG_CHAIN", "ERROR_OUTSIDE_WINDOW",
+                  "ERROR_UNKNOWN_READER", "ERROR_NOT_AUTHORIZED", "ERROR_NOT_FOUND", "ERROR_BUSY",
+                  "ERROR_TIMEOUT", "ERROR_CURSOR_EXPIRED", "ERROR_UNAVAILABLE",
+                  "ERROR_UNSUPPORTED", "ERROR_INTERNAL"],
+    "ResultCode": [
+        "RESULT_UNSPECIFIED", "RESULT_OK", "RESULT_MALFORMED", "RESULT_TOO_LARGE",
+        "RESULT_BAD_SIGNATURE", "RESULT_WRONG_CHAIN", "RESULT_UNKNOWN_SIGNER",
+        "RESULT_NOT_AUTHORIZED", "RESULT_OUTSIDE_WINDOW", "RESULT_INVALID_DOCUMENT",
+        "RESULT_ALREADY_COMMITTED", "RESULT_NOT_FOUND", "RESULT_DUPLICATE_ID",
+        "RESULT_INVALID_TRANSITION", "RESULT_IMPLAUSIBLE_EVENT", "RESULT_NOT_MATCHED",
+        "RESULT_ASSET_ALREADY_PLEDGED", "RESULT_LIMIT_EXCEEDED", "RESULT_ADVANCE_EXCEEDED",
+        "RESULT_LINE_INACTIVE", "RESULT_OVERPAYMENT", "RESULT_BUSY", "RESULT_ALREADY_PENDING"],
+    "AlertKind": ["ALERT_KIND_UNSPECIFIED", "ALERT_KIND_NEW", "ALERT_KIND_UPDATE",
+                  "ALERT_KIND_RESOLVED"],
+    "Severity": ["SEVERITY_UNSPECIFIED", "SEVERITY_INFO", "SEVERITY_LOW", "SEVERITY_MEDIUM",
+                 "SEVERITY_HIGH", "SEVERITY_CRITICAL"],
     "EntityType": ["ENTITY_TYPE_UNSPECIFIED", "ENTITY_TYPE_PARTY", "ENTITY_TYPE_ORDER",
                    "ENTITY_TYPE_PAYMENT", "ENTITY_TYPE_WAYBILL", "ENTITY_TYPE_CREDIT_LINE",
                    "ENTITY_TYPE_FINANCING", "ENTITY_TYPE_GOVERNANCE_PROPOSAL",
@@ -1176,7 +1197,9 @@ MESSAGES = {
         ("prev_block_hash", 4, "bytes"), ("tx_root", 5, "bytes"), ("state_root", 6, "bytes"),
         ("proposer", 7, "string"), ("validators_hash", 8, "bytes"),
         ("last_commit_hash", 9, "bytes"), ("evidence_root", 10, "bytes")],
-    "Block": [("header", 1, "bytes"), ("txs", 2, "bytes", REPEATED)],
+    "Block": [("header", 1, "bytes"), ("txs", 2, "bytes", REPEATED),
+              ("last_commit", 3, ("msg", "Commit")),
+              ("evidence", 4, ("msg", "Evidence"), REPEATED)],
     "Vote": [("type", 1, ("enum", "VoteType")), ("height", 2, "uint"), ("round", 3, "uint"),
              ("block_hash", 4, "bytes"), ("validator", 5, "string"), ("chain_id", 6, "string")],
     "SignedVote": [("vote", 1, "bytes"), ("signature", 2, "bytes")],
@@ -1184,6 +1207,61 @@ MESSAGES = {
                  ("block_hash", 4, "bytes"), ("proposer", 5, "string"),
                  ("chain_id", 6, "string")],
     "SignedProposal": [("proposal", 1, "bytes"), ("signature", 2, "bytes")],
+    "Commit": [("height", 1, "uint"), ("round", 2, "uint"), ("block_hash", 3, "bytes"),
+               ("precommits", 4, ("msg", "SignedVote"), REPEATED)],
+    "Evidence": [("vote_a", 1, ("msg", "SignedVote")), ("vote_b", 2, ("msg", "SignedVote"))],
+    "BlockProposal": [("proposal", 1, ("msg", "SignedProposal")), ("block", 2, ("msg", "Block"))],
+    "TxBatch": [("txs", 1, "bytes", REPEATED)],
+    "PeerStatus": [("committed_height", 1, "uint"), ("height", 2, "uint"), ("round", 3, "uint"),
+                   ("step", 4, ("enum", "ConsensusStep"))],
+    "ConsensusMessage": [
+        ("chain_id", 1, "string"), ("sender", 2, "string"),
+        # oneof kind
+        ("proposal", 10, ("msg", "BlockProposal")), ("vote", 11, ("msg", "SignedVote")),
+        ("evidence", 12, ("msg", "Evidence")), ("txs", 13, ("msg", "TxBatch")),
+        ("status", 14, ("msg", "PeerStatus")),
+        ("catch_up_request", 15, ("msg", "CatchUpRequest")),
+        ("catch_up_response", 16, ("msg", "CatchUpResponse"))],
+    "CommittedBlock": [("block", 1, ("msg", "Block")), ("commit", 2, ("msg", "Commit"))],
+    "CatchUpRequest": [("chain_id", 1, "string"), ("requester", 2, "string"),
+                       ("from_height", 3, "uint"), ("max_blocks", 4, "uint")],
+    "CatchUpResponse": [("error", 1, ("enum", "ErrorCode")), ("error_message", 2, "string"),
+                        ("blocks", 3, ("msg", "CommittedBlock"), REPEATED),
+                        ("peer_height", 4, "uint")],
+    # Results and storage records.
+    "TxResult": [("tx_id", 1, "bytes"), ("result", 2, ("enum", "ResultCode")),
+                 ("message", 3, "string")],
+    "Receipt": [("tx_id", 1, "bytes"), ("height", 2, "uint"), ("index", 3, "uint"),
+                ("result", 4, ("enum", "ResultCode")), ("message", 5, "string"),
+                ("block_time_ms", 6, "uint"), ("block_hash", 7, "bytes")],
+    "BlockResults": [("height", 1, "uint"), ("block_hash", 2, "bytes"),
+                     ("results", 3, ("msg", "TxResult"), REPEATED), ("state_root", 4, "bytes")],
+    "StoredBlock": [("block", 1, ("msg", "Block")), ("commit", 2, ("msg", "Commit")),
+                    ("results", 3, ("msg", "BlockResults"))],
+    "TxLocation": [("height", 1, "uint"), ("index", 2, "uint")],
+    # Risk alerts and live events.
+    "Cursor": [("height", 1, "uint"), ("ordinal", 2, "uint")],
+    "AlertParty": [("role", 1, ("enum", "Role")), ("party_id", 2, "string")],
+    "AlertEvidence": [("field", 1, "string"), ("expected", 2, "string"),
+                      ("observed", 3, "string"), ("source_tx_id", 4, "bytes")],
+    "Alert": [
+        ("cursor", 1, ("msg", "Cursor")), ("alert_id", 2, "bytes"), ("incident_id", 3, "bytes"),
+        ("kind", 4, ("enum", "AlertKind")), ("rule_id", 5, "string"), ("rule_rev", 6, "uint"),
+        ("ruleset_hash", 7, "bytes"), ("severity", 8, ("enum", "Severity")),
+        ("height", 9, "uint"), ("block_hash", 10, "bytes"), ("block_time_ms", 11, "uint"),
+        ("tx_ids", 12, "bytes", REPEATED), ("parties", 13, ("msg", "AlertParty"), REPEATED),
+        ("subjects", 14, ("msg", "EntityRef"), REPEATED), ("audience", 15, "string", REPEATED),
+        ("evidence", 16, ("msg", "AlertEvidence"), REPEATED), ("message", 17, "string"),
+        ("event_no", 18, "uint")],
+    "BlockCommitted": [("tx_count", 1, "uint"), ("ok_count", 2, "uint"),
+                       ("proposer", 3, "string")],
+    "AlertHint": [("cursor", 1, ("msg", "Cursor")), ("alert_id", 2, "bytes"),
+                  ("rule_id", 3, "string"), ("severity", 4, ("enum", "Severity")),
+                  ("kind", 5, ("enum", "AlertKind"))],
+    "Event": [("height", 1, "uint"), ("block_hash", 2, "bytes"), ("block_time_ms", 3, "uint"),
+              # oneof kind
+              ("block", 10, ("msg", "BlockCommitted")), ("tx", 11, ("msg", "Receipt")),
+              ("alert", 12, ("msg", "AlertHint"))],
     # Client reads.
     "SignedQuery": [("query", 1, "bytes"), ("signer_key", 2, "bytes"), ("signature", 3, "bytes")],
     "Query": [("chain_id", 1, "string"), ("reader", 2, "string"), ("created_ms", 3, "uint"),
@@ -1201,6 +1279,8 @@ ONEOFS = {
     "ProposeGovernance": {n for n, *_ in MESSAGES["ProposeGovernance"]},
     "Query": {"payment", "history"},
     "GetPayment": {"payment", "order"},
+    "ConsensusMessage": {n for n, *_ in MESSAGES["ConsensusMessage"][2:]},
+    "Event": {"block", "tx", "alert"},
 }
 
 
@@ -1268,12 +1348,14 @@ def flatten(value, prefix=""):
     """The record lines of a message dict: `path = value`, where path names
     the field (sub-messages with '.', repeated elements with '.<index>').
     Strings are text, integers decimal, enums by their value name, bytes
-    hex."""
+    hex; a singular sub-message that is set but empty is `path = {}`."""
     out = []
     for k, v in value.items():
         path = prefix + k
         if isinstance(v, dict):
-            assert v, "an empty sub-message has no line to stand for it: " + path
+            if not v:  # a sub-message that is present but empty (encoded as tag, length 0)
+                out.append((path, "{}"))
+                continue
             out += flatten(v, path + ".")
         elif isinstance(v, list):
             for i, item in enumerate(v):
@@ -1462,7 +1544,8 @@ def gen_tx(chain_id="hansa-vectors-1"):
 # ---------------------------------------------------------------------------
 
 
-def gen_block(chain_id="hansa-vectors-1"):
+def block_headers(chain_id="hansa-vectors-1"):
+    """The two headers of block.txt (field dicts) and the txs of block 2."""
     txs = [tx_vector(chain_id, *case)[3] for case in TX_CASES[:2]]
     empty = sha256(b"")
     headers = [
@@ -1481,6 +1564,11 @@ def gen_block(chain_id="hansa-vectors-1"):
          "validators_hash": sha256(b"validator set"),
          "last_commit_hash": sha256(b"commit of block 1"),
          "evidence_root": mth([sha256(b"evidence")])})
+    return headers, txs
+
+
+def gen_block(chain_id="hansa-vectors-1"):
+    headers, txs = block_headers(chain_id)
     records = []
     for i, h in enumerate(headers):
         encoded = encode("BlockHeader", h)
@@ -1567,6 +1655,358 @@ def gen_signed():
                records)
 
 
+# ---------------------------------------------------------------------------
+# Consensus messages (consensus.txt), storage records (storage.txt), live
+# events and alert records (events.txt). They continue block.txt's chain:
+# block 2 there is committed by the Commit below, and block 3 (built here)
+# carries that commit, two pieces of evidence and tx.txt record 3. Votes and
+# proposals are signed with the validator seeds of signed.txt.
+# ---------------------------------------------------------------------------
+
+CHAIN = "hansa-vectors-1"
+VALIDATORS = ["VAL-BANK-A", "VAL-BANK-B", "VAL-BANK-C"]  # validator-set order
+
+
+def signed_vote(who, fields):
+    """SignedVote dict of `who` (seed as in signed.txt) over the Vote fields."""
+    assert fields["validator"] == who
+    seed = _seed(who)
+    payload = encode("Vote", fields)
+    msg = signing_message(TAG_VOTE, fields["chain_id"].encode(), payload)
+    sig = ed25519_sign(seed, msg)
+    assert ed25519_verify(secret_to_public(seed), msg, sig)
+    return {"vote": payload, "signature": sig}
+
+
+def signed_proposal(who, fields):
+    assert fields["proposer"] == who
+    seed = _seed(who)
+    payload = encode("Proposal", fields)
+    msg = signing_message(TAG_PROPOSAL, fields["chain_id"].encode(), payload)
+    sig = ed25519_sign(seed, msg)
+    assert ed25519_verify(secret_to_public(seed), msg, sig)
+    return {"proposal": payload, "signature": sig}
+
+
+def vote_fields(vtype, who, height, rnd, block_hash):
+    f = {"type": vtype, "height": height, "round": rnd, "validator": who, "chain_id": CHAIN}
+    if block_hash:
+        f["block_hash"] = block_hash
+    return f
+
+
+def evidence_of(votes):
+    """Evidence from two (who, fields) votes: vote_a is the one whose encoded
+    Vote is lexicographically smaller (hansa.proto Evidence)."""
+    (wa, fa), (wb, fb) = votes
+    sa, sb = signed_vote(wa, fa), signed_vote(wb, fb)
+    assert wa == wb and sa["vote"] != sb["vote"]
+    if sb["vote"] < sa["vote"]:
+        (fa, sa), (fb, sb) = (fb, sb), (fa, sa)
+    return fa, fb, {"vote_a": sa, "vote_b": sb}
+
+
+def chain_fixture():
+    """Everything the three files share, computed once."""
+    fx = {}
+    headers, txs2 = block_headers(CHAIN)
+    h2 = encode("BlockHeader", headers[1])
+    fx["header2"] = headers[1]
+    fx["hash2"] = sha256(h2)
+    fx["block2"] = {"header": h2, "txs": txs2}
+    fx["tx_ids2"] = [sha256(t) for t in txs2]
+    # The commit of block 2: PRECOMMITs of all three validators at round 1.
+    fx["precommits2"] = [vote_fields("VOTE_TYPE_PRECOMMIT", v, 2, 1, fx["hash2"])
+                         for v in VALIDATORS]
+    fx["commit2"] = {"height": 2, "round": 1, "block_hash": fx["hash2"],
+                     "precommits": [signed_vote(v, f) for v, f in
+                                    zip(VALIDATORS, fx["precommits2"])]}
+    fx["commit2_hash"] = sha256(encode("Commit", fx["commit2"]))
+    # Evidence: VAL-BANK-B prevoted two blocks at (2, 0); VAL-BANK-C
+    # precommitted block 2 and nil at (2, 0) (nil counts as a value).
+    fx["evidence"] = [
+        evidence_of([("VAL-BANK-B", vote_fields("VOTE_TYPE_PREVOTE", "VAL-BANK-B", 2, 0,
+                                                fx["hash2"])),
+                     ("VAL-BANK-B", vote_fields("VOTE_TYPE_PREVOTE", "VAL-BANK-B", 2, 0,
+                                                sha256(b"a conflicting block 2")))]),
+        evidence_of([("VAL-BANK-C", vote_fields("VOTE_TYPE_PRECOMMIT", "VAL-BANK-C", 2, 0,
+                                                fx["hash2"])),
+                     ("VAL-BANK-C", vote_fields("VOTE_TYPE_PRECOMMIT", "VAL-BANK-C", 2, 0,
+                                                b""))])]
+    fx["evidence_ids"] = [sha256(encode("Evidence", e)) for _, _, e in fx["evidence"]]
+    # Block 3: tx.txt record 3, the commit of block 2, both pieces of evidence.
+    tx3 = tx_vector(CHAIN, *TX_CASES[2])[3]
+    fx["state_after_2"] = sha256(b"state after block 2")
+    fx["header3"] = {
+        "chain_id": CHAIN, "height": 3, "time_ms": 1700000002468,
+        "prev_block_hash": fx["hash2"], "tx_root": mth([sha256(tx3)]),
+        "state_root": fx["state_after_2"], "proposer": "VAL-BANK-C",
+        "validators_hash": headers[1]["validators_hash"],
+        "last_commit_hash": fx["commit2_hash"], "evidence_root": mth(fx["evidence_ids"])}
+    h3 = encode("BlockHeader", fx["header3"])
+    fx["hash3"] = sha256(h3)
+    fx["block3"] = {"header": h3, "txs": [tx3], "last_commit": fx["commit2"],
+                    "evidence": [e for _, _, e in fx["evidence"]]}
+    fx["proposal3"] = {"height": 3, "round": 0, "pol_round": -1, "block_hash": fx["hash3"],
+                       "proposer": "VAL-BANK-C", "chain_id": CHAIN}
+    # Results of block 2: the suspension applies; the cancellation names an
+    # order that does not exist.
+    fx["results2"] = {
+        "height": 2, "block_hash": fx["hash2"],
+        "results": [{"tx_id": fx["tx_ids2"][0], "result": "RESULT_OK"},
+                    {"tx_id": fx["tx_ids2"][1], "result": "RESULT_NOT_FOUND",
+                     "message": "order MER-SZ-0001/SZ-2024-0001 does not exist"}],
+        "state_root": fx["state_after_2"]}
+    return fx
+
+
+def _seed_lines(prefix, who):
+    seed = _seed(who)
+    return [(prefix + "seed", seed), (prefix + "public_key", secret_to_public(seed))]
+
+
+def gen_consensus():
+    fx = chain_fixture()
+    records = []
+
+    # Commit of block 2 and its hash.
+    rec = [("# the commit of block.txt's block 2 (block_hash = its height 2 block_hash):", None),
+           ("# three PRECOMMITs (vote.<i>.*, signed by the seeds of signed.txt) in", None),
+           ("# validator-set order; last_commit_hash = SHA-256(encoded)", None),
+           ("what", "commit")]
+    for i, (v, f) in enumerate(zip(VALIDATORS, fx["precommits2"])):
+        rec += _seed_lines("vote.%d." % i, v)
+        rec += flatten(f, "vote.%d." % i)
+    rec += flatten(fx["commit2"], "commit.")
+    rec += [("encoded", encode("Commit", fx["commit2"])),
+            ("last_commit_hash", fx["commit2_hash"])]
+    records.append(rec)
+
+    # Evidence and evidence ids.
+    for (fa, fb, ev), ev_id in zip(fx["evidence"], fx["evidence_ids"]):
+        who = fa["validator"]
+        rec = [("# two conflicting votes of %s; vote_a holds the smaller encoded Vote;" % who,
+                None), ("# evidence_id = SHA-256(encoded), the leaf value of evidence_root",
+                        None), ("what", "evidence")]
+        rec += _seed_lines("", who)
+        rec += flatten(fa, "vote_a.") + flatten(fb, "vote_b.")
+        rec += flatten(ev, "evidence.")
+        rec += [("encoded", encode("Evidence", ev)), ("evidence_id", ev_id)]
+        records.append(rec)
+
+    # Block 3: header with last_commit_hash and evidence_root, and the block.
+    rec = [("# block 3: header.last_commit_hash = the commit record's last_commit_hash,", None),
+           ("# header.evidence_root = RFC 6962 root over the two evidence_ids in block", None),
+           ("# order; the block carries tx.txt record 3, that commit and that evidence", None),
+           ("what", "block")]
+    rec += flatten(fx["header3"], "header.")
+    rec += [("header_encoded", fx["block3"]["header"]), ("block_hash", fx["hash3"])]
+    rec += flatten(fx["block3"], "block.")
+    rec += [("encoded", encode("Block", fx["block3"]))]
+    records.append(rec)
+
+    # ConsensusMessage wrappers.
+    vote_case = SIGNED_CASES[0]
+    assert vote_case[0] == "vote" and vote_case[1] == "VAL-BANK-A"
+    wrappers = [
+        ("vote", "the SignedVote is signed.txt's first record (its envelope)",
+         "VAL-BANK-A", {"vote": signed_vote("VAL-BANK-A", vote_case[3])}),
+        ("proposal", "block 3 with the proposal (proposal.*) of its proposer",
+         "VAL-BANK-C", {"proposal": {"proposal": signed_proposal("VAL-BANK-C", fx["proposal3"]),
+                                     "block": fx["block3"]}}),
+        ("evidence", "the first evidence record", "VAL-BANK-A",
+         {"evidence": fx["evidence"][0][2]}),
+        ("txs", "tx.txt records 1-3", "VAL-BANK-B",
+         {"txs": {"txs": [tx_vector(CHAIN, *c)[3] for c in TX_CASES[:3]]}}),
+        ("status", "deciding height 3, round 1, prevote step", "VAL-BANK-B",
+         {"status": {"committed_height": 2, "height": 3, "round": 1,
+                     "step": "CONSENSUS_STEP_PREVOTE"}}),
+        ("status", "a fresh node: zero values omitted", "VAL-BANK-C",
+         {"status": {"height": 1, "step": "CONSENSUS_STEP_PROPOSE"}}),
+        ("catch_up_request", "blocks from height 2", "VAL-BANK-A",
+         {"catch_up_request": {"chain_id": CHAIN, "requester": "VAL-BANK-A", "from_height": 2,
+                               "max_blocks": 16}}),
+        ("catch_up_response", "block.txt's block 2 with the commit record", "VAL-BANK-B",
+         {"catch_up_response": {"blocks": [{"block": fx["block2"], "commit": fx["commit2"]}],
+                                "peer_height": 3}}),
+        ("catch_up_response", "an error and no blocks", "VAL-BANK-B",
+         {"catch_up_response": {"error": "ERROR_NOT_FOUND",
+                                "error_message": "from_height 9 is beyond height 3",
+                                "peer_height": 3}}),
+    ]
+    kinds = set()
+    for kind, note, sender, payload in wrappers:
+        m = {"chain_id": CHAIN, "sender": sender}
+        m.update(payload)
+        rec = [("# ConsensusMessage %s: %s" % (kind, note), None), ("what", "message"),
+               ("kind", kind)]
+        if kind == "proposal":
+            rec += _seed_lines("proposal.", "VAL-BANK-C")
+            rec += flatten(fx["proposal3"], "proposal.")
+        rec += flatten(m, "msg.")
+        rec += [("encoded", encode("ConsensusMessage", m))]
+        records.append(rec)
+        kinds.add(kind)
+    assert kinds == ONEOFS["ConsensusMessage"], "every ConsensusMessage kind has a vector"
+    write_file("consensus.txt",
+               "Consensus messages: the Commit of block.txt's block 2 and its hash\n"
+               "# (BlockHeader.last_commit_hash = SHA-256 of the encoded Commit; SHA-256(\"\")\n"
+               "# when a block carries none, as block.txt's height 1 shows), Evidence and its\n"
+               "# id (SHA-256 of the encoded Evidence), block 3 whose evidence_root is the\n"
+               "# RFC 6962 root over the evidence ids, and every ConsensusMessage kind, byte\n"
+               "# for byte. `what` and `kind` say what a record is; fields are named by path as\n"
+               "# in tx.txt (strings as text, integers decimal, enums by name, bytes hex).\n"
+               "# These bytes are hashed into headers, signed or sent between validators:\n"
+               "# THEY MUST NEVER CHANGE.",
+               records)
+
+
+def gen_storage():
+    fx = chain_fixture()
+    records = []
+    for i, tx_id in enumerate(fx["tx_ids2"]):
+        loc = {"height": 2, "index": i}
+        rec = [("# TxLocation of block 2's tx %d (value of the txs column family)" % i, None),
+               ("what", "tx_location"), ("tx_id", tx_id)]
+        rec += flatten(loc, "location.")
+        rec += [("encoded", encode("TxLocation", loc))]
+        records.append(rec)
+    rec = [("# BlockResults of block.txt's block 2 (state_root = block 3's header.state_root)",
+            None), ("what", "block_results")]
+    rec += flatten(fx["results2"], "results.")
+    rec += [("encoded", encode("BlockResults", fx["results2"]))]
+    records.append(rec)
+    stored = {"block": fx["block2"], "commit": fx["commit2"], "results": fx["results2"]}
+    committed = {"block": fx["block2"], "commit": fx["commit2"]}
+    enc = encode("StoredBlock", stored)
+    cb = encode("CommittedBlock", committed)
+    assert enc.startswith(cb)  # fields 1-2 equal CommittedBlock's
+    rec = [("# StoredBlock of block 2 (value of the blocks column family): block.txt's", None),
+           ("# block, consensus.txt's commit, the results above; its first bytes are the", None),
+           ("# CommittedBlock of the same block and commit (committed_block_encoded)", None),
+           ("what", "stored_block")]
+    rec += flatten(stored, "stored.")
+    rec += [("encoded", enc), ("committed_block_encoded", cb)]
+    records.append(rec)
+    write_file("storage.txt",
+               "Storage records (DESIGN 5) as written to the store: TxLocation, BlockResults\n"
+               "# with TxResults, StoredBlock. A change here makes every existing database\n"
+               "# unreadable or differently read: THESE BYTES MUST NEVER CHANGE.",
+               records)
+
+
+TAG_INCIDENT = b"hansa/incident/v1"
+TAG_ALERT = b"hansa/alert/v1"
+
+
+def incident_id(rule_id, dedup):
+    return sha256(TAG_INCIDENT + b"\0" + rule_id.encode() + b"\0" + dedup.encode())
+
+
+def alert_id(incident, event_no):
+    return sha256(TAG_ALERT + b"\0" + incident + event_no.to_bytes(4, "big"))
+
+
+def gen_events():
+    fx = chain_fixture()
+    h3 = fx["header3"]
+    records = []
+
+    # Alert records. The first is modelled on what EQUIVOCATION (node/risk/rules/
+    # equivocation.c) reports for consensus.txt's first evidence, committed in
+    # block 3; the second uses an event_no above 255 so that all four bytes of
+    # the big-endian event number are pinned.
+    (fa, fb, _) = fx["evidence"][0]
+    inc = incident_id("EQUIVOCATION", "validator/VAL-BANK-B/height/2")
+    equivocation = {
+        "cursor": {"height": 3}, "alert_id": alert_id(inc, 0), "incident_id": inc,
+        "kind": "ALERT_KIND_NEW", "rule_id": "EQUIVOCATION", "rule_rev": 1,
+        "ruleset_hash": sha256(b"ruleset"), "severity": "SEVERITY_CRITICAL", "height": 3,
+        "block_hash": fx["hash3"], "block_time_ms": h3["time_ms"],
+        "parties": [{"role": "ROLE_BANK", "party_id": "BANK-B"}],
+        "subjects": [{"type": "ENTITY_TYPE_VALIDATOR", "id": "VAL-BANK-B"}],
+        "audience": ["BANK-B"],
+        "evidence": [
+            {"field": "vote.validator", "observed": "VAL-BANK-B"},
+            {"field": "vote.height", "observed": "2"},
+            {"field": "vote.round", "observed": "0"},
+            {"field": "vote.type", "observed": "PREVOTE"},
+            {"field": "vote_a.block_hash", "expected": "one vote per height, round and type",
+             "observed": fa["block_hash"].hex()},
+            {"field": "vote_b.block_hash", "expected": "one vote per height, round and type",
+             "observed": fb["block_hash"].hex()}],
+        "message": "Validator VAL-BANK-B signed two different PREVOTE votes at height 2, "
+                   "round 0."}
+    inc2 = incident_id("3DOC-MISMATCH", "order/MER-SZ-0001/SZ-2024-0002")
+    mismatch = {
+        "cursor": {"height": 1000000, "ordinal": 7}, "alert_id": alert_id(inc2, 300),
+        "incident_id": inc2, "kind": "ALERT_KIND_UPDATE", "rule_id": "3DOC-MISMATCH",
+        "rule_rev": 2, "ruleset_hash": sha256(b"ruleset"), "severity": "SEVERITY_HIGH",
+        "height": 999990, "block_hash": sha256(b"block 999990"), "block_time_ms": 1735689600000,
+        "tx_ids": [fx["tx_ids2"][1], fx["tx_ids2"][0]],
+        "parties": [{"role": "ROLE_MERCHANT", "party_id": "MER-SZ-0001"},
+                    {"role": "ROLE_PAYMENT", "party_id": "PAY-ALI"},
+                    {"role": "ROLE_LOGISTICS", "party_id": "LOG-SF"}],
+        "subjects": [{"type": "ENTITY_TYPE_ORDER", "owner": "MER-SZ-0001",
+                      "id": "SZ-2024-0002"},
+                     {"type": "ENTITY_TYPE_WAYBILL", "owner": "LOG-SF",
+                      "id": "SF1234567890"}],
+        "audience": ["LOG-SF", "MER-SZ-0001", "PAY-ALI"],
+        "evidence": [{"field": "payment.amount_paid_minor", "expected": "30477",
+                      "observed": "29000", "source_tx_id": fx["tx_ids2"][1]}],
+        "message": "Order MER-SZ-0001/SZ-2024-0002: the payment differs from the order.",
+        "event_no": 300}
+    alerts = [("EQUIVOCATION", "validator/VAL-BANK-B/height/2", equivocation),
+              ("3DOC-MISMATCH", "order/MER-SZ-0001/SZ-2024-0002", mismatch)]
+    for rule, dedup, a in alerts:
+        rec = [("# Alert record: incident_id = SHA-256(\"hansa/incident/v1\" 00 rule_id 00 "
+                "dedup_key),", None),
+               ("# alert_id = SHA-256(\"hansa/alert/v1\" 00 incident_id || event_no as "
+                "4 bytes big-endian)", None),
+               ("what", "alert"), ("dedup_key", dedup)]
+        rec += flatten(a, "alert.")
+        rec += [("encoded", encode("Alert", a))]
+        records.append(rec)
+
+    # Events as published: topic bytes, 0x00, encoded Event (node/net/events.c).
+    events = [("block/2", "block 2 committed (events_publish_block)",
+               {"height": 2, "block_hash": fx["hash2"],
+                "block_time_ms": fx["header2"]["time_ms"],
+                "block": {"tx_count": 2, "ok_count": 1, "proposer": "VAL-BANK-B"}})]
+    for i, r in enumerate(fx["results2"]["results"]):
+        receipt = {"tx_id": r["tx_id"], "height": 2, "index": i, "result": r["result"],
+                   "block_time_ms": fx["header2"]["time_ms"], "block_hash": fx["hash2"]}
+        if "message" in r:
+            receipt["message"] = r["message"]
+        events.append(("tx/" + r["tx_id"].hex(), "the receipt of block 2's tx %d" % i,
+                       {"height": 2, "block_hash": fx["hash2"],
+                        "block_time_ms": fx["header2"]["time_ms"], "tx": receipt}))
+    events.append(("alert/CRITICAL/EQUIVOCATION/BANK-B",
+                   "the EQUIVOCATION alert above, to its audience party (node/riskrun.c)",
+                   {"height": 3, "block_hash": fx["hash3"], "block_time_ms": h3["time_ms"],
+                    "alert": {"cursor": equivocation["cursor"],
+                              "alert_id": equivocation["alert_id"], "rule_id": "EQUIVOCATION",
+                              "severity": "SEVERITY_CRITICAL", "kind": "ALERT_KIND_NEW"}}))
+    events.append(("alert/HIGH/ENGINE-LAG/VAL-BANK-A",
+                   "ENGINE-LAG raised: a zero cursor (present, empty), no block hash",
+                   {"height": 60, "alert": {"cursor": {}, "rule_id": "ENGINE-LAG",
+                                            "severity": "SEVERITY_HIGH",
+                                            "kind": "ALERT_KIND_NEW"}}))
+    for topic, note, ev in events:
+        enc = encode("Event", ev)
+        rec = [("# Event: %s" % note, None), ("what", "event"), ("topic", topic)]
+        rec += flatten(ev, "event.")
+        rec += [("encoded", enc), ("published", topic.encode() + b"\0" + enc)]
+        records.append(rec)
+    write_file("events.txt",
+               "Alert records (RISK \"Alert record\") with their incident and alert ids, and\n"
+               "# live events as published on the pub socket: published = topic bytes, one\n"
+               "# 0x00, encoded Event (node/net/events.c). topic, dedup_key, what are text.\n"
+               "# Alerts are stored and compared byte for byte across validators; events are\n"
+               "# parsed by every subscriber: THESE BYTES MUST NEVER CHANGE.",
+               records)
+
+
 def main():
     global CHECK_ONLY
     CHECK_ONLY = "--check" in sys.argv[1:]
@@ -1579,6 +2019,9 @@ def main():
     gen_tx()
     gen_block()
     gen_signed()
+    gen_consensus()
+    gen_storage()
+    gen_events()
     return 1 if DIFFERENT else 0
 
 
