@@ -17,6 +17,8 @@
 
 #define CLUSTER_NODES_MAX 8
 
+struct cluster_load;
+
 struct cluster {
     char dir[256];
     char net[300];
@@ -31,6 +33,8 @@ struct cluster {
     uint64_t *acked_heights;
     size_t n_acked, cap_acked;
     int seq;
+    /* The background submitter while it runs (cluster_load_start). */
+    struct cluster_load *load;
 };
 
 /* testnet of n validators in a temp dir (asserts on failure). */
@@ -65,9 +69,50 @@ int cluster_leader(struct cluster *c);
  * committed ones are recorded as acknowledged. Returns how many committed. */
 size_t cluster_submit(struct cluster *c, int i, size_t k, uint32_t timeout_ms);
 
-/* Stop every node, then compare their stores: identical block hashes and
- * state roots at every height all have, the same height everywhere, and
- * every acknowledged tx committed at its height exactly once. */
+/*
+ * A client submitting signed transactions throughout: a thread that sends
+ * about rate_per_s new orders a second, round-robin over the nodes the test
+ * has running (cluster_start/kill/stop keep it informed; a node that
+ * refuses or does not answer - paused, just killed, an impostor - is left
+ * alone for a while), and polls receipts. Every transaction a node reports
+ * committed is recorded as acknowledged, and cluster_load_stop adds them
+ * to the cluster's list for cluster_check_agreement. One load at a time.
+ */
+void cluster_load_start(struct cluster *c, uint32_t rate_per_s);
+/* Stop submitting, collect the receipts still due (a few seconds at most),
+ * end the thread. *acked (optional): how many it saw committed in all.
+ * Does nothing if no load runs. */
+void cluster_load_stop(struct cluster *c, size_t *acked);
+/* Progress of the running load (0 when none runs): transactions seen
+ * committed; admitted by a node; admitted by node i with no commit seen yet
+ * (in flight); the highest block height of a transaction seen committed. */
+size_t cluster_load_acked(struct cluster *c);
+size_t cluster_load_admitted(struct cluster *c);
+size_t cluster_load_in_flight(struct cluster *c, int i);
+uint64_t cluster_load_top_height(struct cluster *c);
+/* Wait until the load has seen n transactions committed (n admitted;
+ * node i holding a transaction in flight). False at the deadline or when a
+ * running node exits (its log is printed). */
+bool cluster_load_wait_acked(struct cluster *c, size_t n, uint32_t timeout_ms);
+bool cluster_load_wait_admitted(struct cluster *c, size_t n, uint32_t timeout_ms);
+bool cluster_load_wait_in_flight(struct cluster *c, int i, uint32_t timeout_ms);
+
+/*
+ * The end-of-test check, over every node:
+ *   1. stop the load (cluster_load_stop);
+ *   2. wait until every running validator reports the same height H;
+ *   3. stop them all (clean exits), open their stores: each that was
+ *      running holds at least H blocks;
+ *   4. at every height any two have, the same block hash and the same state
+ *      root after the block; each store's state root is its top block's;
+ *   5. no transaction id in two blocks (or twice in one) on any node, and
+ *      every acknowledged transaction in exactly one block, at the height
+ *      its receipt gave, on every node that has that height.
+ * Failures name the nodes and the height and print the nodes' log tails.
+ */
 void cluster_check_agreement(struct cluster *c);
+/* The same over the nodes whose bit is set in nodes_mask (bit i = node i),
+ * e.g. leaving out an impostor; the others are left as they are. */
+void cluster_check_agreement_of(struct cluster *c, unsigned nodes_mask);
 
 #endif
