@@ -157,19 +157,23 @@ static void block_info(struct store *s, uint64_t h, struct block_info *bi)
 }
 
 /* After cluster_check_agreement (every node stopped): open the stores and
- * assert they all end at the same height, returned. */
-static uint64_t open_stores(struct store *s[4])
+ * assert they end within max_lag blocks of each other; returns the lowest
+ * end. With a heartbeat running, the three nodes still up after the first
+ * one stopped may commit one more block, so that test allows 1. */
+static uint64_t open_stores(struct store *s[4], uint64_t max_lag)
 {
+    uint64_t lo = UINT64_MAX, hi = 0;
     for (int i = 0; i < 4; i++) {
         char data[400], why[256];
         snprintf(data, sizeof data, "%s/node%d/data", c.net, i);
         cr_assert_eq(store_open_readonly(data, &s[i], why, sizeof why), HANSA_OK, "%s", why);
+        uint64_t h = store_height(s[i]);
+        lo = h < lo ? h : lo;
+        hi = h > hi ? h : hi;
     }
-    for (int i = 1; i < 4; i++)
-        cr_assert_eq(store_height(s[i]), store_height(s[0]), "node%d ends at %llu, node0 at %llu",
-                     i, (unsigned long long)store_height(s[i]),
-                     (unsigned long long)store_height(s[0]));
-    return store_height(s[0]);
+    cr_assert_leq(hi - lo, max_lag, "the validators end at heights %llu to %llu",
+                  (unsigned long long)lo, (unsigned long long)hi);
+    return lo;
 }
 
 static void close_stores(struct store *s[4])
@@ -223,7 +227,7 @@ Test(production, without_heartbeat_idle_chain_stays_put_and_a_gossiped_tx_commit
 
     cluster_check_agreement(&c);
     struct store *s[4];
-    cr_assert_eq(open_stores(s), h);
+    cr_assert_eq(open_stores(s, 0), h);
     struct block_info bi;
     block_info(s[0], h, &bi);
     char to_id[16];
@@ -258,7 +262,7 @@ Test(production, with_heartbeat_idle_chain_makes_empty_blocks_at_that_rate)
 
     cluster_check_agreement(&c);
     struct store *s[4];
-    uint64_t top = open_stores(s);
+    uint64_t top = open_stores(s, 1);
     uint64_t prev_ms = 0;
     for (uint64_t h = 1; h <= top; h++) {
         struct block_info bi;
@@ -312,7 +316,7 @@ Test(production, txs_submitted_to_every_validator_commit_at_once_on_all)
 
     cluster_check_agreement(&c);
     struct store *s[4];
-    uint64_t end = open_stores(s);
+    uint64_t end = open_stores(s, 0);
     size_t in_blocks = 0;
     for (uint64_t h = 1; h <= end; h++) {
         struct block_info bi;
