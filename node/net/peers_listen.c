@@ -68,11 +68,24 @@ static uint64_t sum_stats(nng_stat *endpoint, const char *const names[], size_t 
     return sum;
 }
 
-static nng_listener current(struct peers *p)
+/* The current listener's statistics in a snapshot, or NULL. Found by its
+ * "id" statistic: nng 1.5.2's nng_stat_find_listener returns the first
+ * listener of the process whatever the id (seen with the events, API and
+ * peer listeners of one node), so the counters read were another
+ * listener's and no refusal was ever logged. */
+static nng_stat *current_stats(struct peers *p, nng_stat *root)
 {
-    nng_listener l = NNG_LISTENER_INITIALIZER;
-    l.id = atomic_load(&p->listener_id);
-    return l;
+    unsigned id = atomic_load(&p->listener_id);
+    if (root == NULL || id == 0)
+        return NULL;
+    for (nng_stat *e = nng_stat_child(root); e != NULL; e = nng_stat_next(e)) {
+        if (nng_stat_type(e) != NNG_STAT_SCOPE || strcmp(nng_stat_name(e), "listener") != 0)
+            continue;
+        nng_stat *sid = nng_stat_find(e, "id");
+        if (sid != NULL && nng_stat_value(sid) == id)
+            return e;
+    }
+    return NULL;
 }
 
 /* The current listener's failed negotiations by cause (zeros if none). */
@@ -83,7 +96,7 @@ static void current_rejects(struct peers *p, nng_stat *root, uint64_t out[])
     if (root == NULL || atomic_load(&p->listener_id) == 0)
         return;
     out[PEERS_REJECT_HANG_UP] = atomic_load(&p->hang_ups);
-    nng_stat *l = nng_stat_find_listener(root, current(p));
+    nng_stat *l = current_stats(p, root);
     out[PEERS_REJECT_TLS] = sum_stats(l, tls_stats, N_STATS(tls_stats));
     out[PEERS_REJECT_TIMEOUT] = sum_stats(l, timeout_stats, N_STATS(timeout_stats));
     out[PEERS_REJECT_PROTO] = sum_stats(l, proto_stats, N_STATS(proto_stats));
@@ -119,7 +132,7 @@ void peers_listener_settle(struct peers *p, nng_stat *root)
 {
     if (root == NULL || atomic_load(&p->listener_id) == 0)
         return;
-    nng_stat *l = nng_stat_find_listener(root, current(p));
+    nng_stat *l = current_stats(p, root);
     if (l == NULL)
         return; /* closed under us: the listener check repairs it */
     int64_t excess = (int64_t)sum_stats(l, mixed_stats, N_STATS(mixed_stats)) -
@@ -285,7 +298,7 @@ void peers_listener_check(struct peers *p, nng_stat *root, uint64_t now_ms)
         }
         return;
     }
-    nng_stat *l = root != NULL ? nng_stat_find_listener(root, current(p)) : NULL;
+    nng_stat *l = current_stats(p, root);
     /* No statistics: the listener is gone (closed under us), or nng keeps
      * none; only a requested check can tell then. */
     int64_t errors = l != NULL ? (int64_t)sum_stats(l, mixed_stats, N_STATS(mixed_stats))

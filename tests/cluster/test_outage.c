@@ -64,6 +64,16 @@ static bool log_mentions(int i, const char *what)
     return found;
 }
 
+/* Every validator (nodes 0-2) has logged a refused inbound connection. */
+static bool validators_logged_reject(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++)
+        if (!log_mentions(i, "PEER-INBOUND-REJECT"))
+            return false;
+    return true;
+}
+
 /* Wait until the load has seen `more` further transactions committed. */
 static void expect_commits(size_t more, uint32_t timeout_ms, const char *when)
 {
@@ -178,6 +188,13 @@ Test(outage, process_with_a_foreign_certificate_cannot_join)
     expect_height(0, h + 20, 60000, "the chain with the impostor running");
     expect_commits(50, 60000, "the impostor running");
     cr_assert_eq(cluster_height(&c, 3), 0, "the impostor received blocks");
+    /* Its dials are refused and each validator says so in its log (at most
+     * one line per 10 s). */
+    if (!proc_wait_until(validators_logged_reject, NULL, 30000)) {
+        for (int i = 0; i < 3; i++)
+            cluster_dump_log(&c, i, 20);
+        cr_assert_fail("a validator did not log PEER-INBOUND-REJECT for the impostor's dials");
+    }
     cluster_kill(&c, 3);
     cr_assert_eq(store_height_of(3), 0, "the impostor stored blocks");
     cluster_check_agreement_of(&c, 0x7u); /* the validators, not the impostor */

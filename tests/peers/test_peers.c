@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
 
 #include "peers_fixture.h"
 #include "peers_internal.h"
@@ -344,6 +346,12 @@ Test(peers, node_of_another_consortium_is_refused_and_the_refusal_logged, .timeo
     struct node_config *ca = pf_config("A", "good", pa, 1, peer_b, &pb);
     struct node_config *cm = pf_config("B", "other", pb, 1, peer_a, &pa);
     pf_trust(cm, "other");
+    /* Listeners of other sockets first, as a node has (events, the API):
+     * A's counters must be its own listener's, not the process's first. */
+    nng_socket decoy;
+    nng_listener decoy_l;
+    cr_assert_eq(nng_rep0_open(&decoy), 0);
+    cr_assert_eq(nng_listen(decoy, "tcp://127.0.0.1:0", &decoy_l, 0), 0);
     struct peers *a = pf_open(ca, 64);
     struct peers *m = pf_open(cm, 64);
 
@@ -367,6 +375,7 @@ Test(peers, node_of_another_consortium_is_refused_and_the_refusal_logged, .timeo
 
     pf_close(m);
     pf_close(a);
+    nng_close(decoy);
 }
 
 /* The same refusal when the other side's alert never arrives: the node of
