@@ -1104,9 +1104,11 @@ Test(api, bank_with_a_line_reads_aggregate_exposure_other_bank_is_denied)
     finish();
 }
 
-Test(api, bank_reads_the_orders_and_legs_financed_on_its_lines_only)
+/* Block 1: a matched order MER-SZ-0001/SO-1 (order, payment, waybill) and
+ * BANK-A's line L-1 to the merchant; the signed txs in txs (caller frees
+ * their bytes). */
+static void matched_order_and_line(struct signed_tx txs[4])
 {
-    /* Block 1: a matched order (order, payment, waybill) and a line. */
     struct fx_order_doc o;
     struct fx_payment_doc p;
     struct fx_waybill_doc w;
@@ -1115,7 +1117,6 @@ Test(api, bank_reads_the_orders_and_legs_financed_on_its_lines_only)
     fx_payment_doc(&p, "MER-SZ-0001", "SO-1", "PAY-1", 100000);
     fx_waybill_doc(&w, "MER-SZ-0001", "SO-1", "WB-1");
     Hansa__TxBody b;
-    struct signed_tx txs[4];
     fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
     txs[0] = sign_as("MER-SZ-0001", &b);
     fx_body(&b, HANSA__TX_BODY__ACTION_RECORD_PAYMENT, &p.doc);
@@ -1124,11 +1125,12 @@ Test(api, bank_reads_the_orders_and_legs_financed_on_its_lines_only)
     txs[2] = sign_as("LOG-0001", &b);
     txs[3] = open_line_tx(&ol);
     commit_block(txs, 4);
-    Hansa__Response *r = get_order("BANK-A", "MER-SZ-0001", "SO-1");
-    expect_error(r, ERR(NOT_AUTHORIZED)); /* no financing yet */
-    wire_free(r);
+}
 
-    /* Block 2: the merchant asks BANK-A to finance the order. */
+/* Block 2 after matched_order_and_line: F-1, the merchant's request to
+ * finance the order on L-1, committed with OK (caller frees its bytes). */
+static struct signed_tx request_financing(void)
+{
     Hansa__LineRef line = HANSA__LINE_REF__INIT;
     line.bank = "BANK-A";
     line.line_id = "L-1";
@@ -1144,12 +1146,36 @@ Test(api, bank_reads_the_orders_and_legs_financed_on_its_lines_only)
     rf.amount_minor = 50000;
     rf.currency = "CNY";
     rf.maturity_ms = node_now() + 30 * 86400000ull;
+    Hansa__TxBody b;
     fx_body(&b, HANSA__TX_BODY__ACTION_REQUEST_FINANCING, &rf);
     struct signed_tx f = sign_as("MER-SZ-0001", &b);
     commit_block(&f, 1);
-    r = get_receipt(F.client, "MER-SZ-0001", f.id, 0);
+    Hansa__Response *r = get_receipt(F.client, "MER-SZ-0001", f.id, 0);
     cr_assert_eq(r->receipt->receipt->result, OK_CODE, "%s", r->receipt->receipt->message);
     wire_free(r);
+    return f;
+}
+
+/* Block 1: matched order MER-SZ-0001/SO-1 and BANK-A's line L-1 to it;
+ * block 2: financing F-1 of the order on L-1. */
+static void financed_order(void)
+{
+    struct signed_tx txs[4];
+    matched_order_and_line(txs);
+    struct signed_tx f = request_financing();
+    for (int i = 0; i < 4; i++)
+        free(txs[i].bytes);
+    free(f.bytes);
+}
+
+Test(api, bank_reads_the_orders_and_legs_financed_on_its_lines_only)
+{
+    struct signed_tx txs[4];
+    matched_order_and_line(txs);
+    Hansa__Response *r = get_order("BANK-A", "MER-SZ-0001", "SO-1");
+    expect_error(r, ERR(NOT_AUTHORIZED)); /* no financing yet */
+    wire_free(r);
+    struct signed_tx f = request_financing();
 
     r = get_order("BANK-A", "MER-SZ-0001", "SO-1");
     expect_error(r, ERR(NONE));
@@ -1310,52 +1336,6 @@ Test(api, platform_reads_the_orders_it_created_as_its_own_and_no_other_order)
     for (int i = 0; i < 2; i++)
         free(txs[i].bytes);
     finish();
-}
-
-/* Block 1: matched order MER-SZ-0001/SO-1 and BANK-A's line L-1 to it;
- * block 2: financing F-1 of the order on L-1. */
-static void financed_order(void)
-{
-    struct fx_order_doc o;
-    struct fx_payment_doc p;
-    struct fx_waybill_doc w;
-    Hansa__OpenCreditLine ol;
-    fx_order_doc(&o, "MER-SZ-0001", "SO-1", 100000);
-    fx_payment_doc(&p, "MER-SZ-0001", "SO-1", "PAY-1", 100000);
-    fx_waybill_doc(&w, "MER-SZ-0001", "SO-1", "WB-1");
-    Hansa__TxBody b;
-    struct signed_tx txs[5];
-    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_ORDER, &o.doc);
-    txs[0] = sign_as("MER-SZ-0001", &b);
-    fx_body(&b, HANSA__TX_BODY__ACTION_RECORD_PAYMENT, &p.doc);
-    txs[1] = sign_as("PAY-0001", &b);
-    fx_body(&b, HANSA__TX_BODY__ACTION_CREATE_WAYBILL, &w.doc);
-    txs[2] = sign_as("LOG-0001", &b);
-    txs[3] = open_line_tx(&ol);
-    commit_block(txs, 4);
-    Hansa__LineRef line = HANSA__LINE_REF__INIT;
-    line.bank = "BANK-A";
-    line.line_id = "L-1";
-    Hansa__OrderRef ref = HANSA__ORDER_REF__INIT;
-    ref.merchant = "MER-SZ-0001";
-    ref.order_no = "SO-1";
-    Hansa__OrderRef *refs[1] = {&ref};
-    Hansa__RequestFinancing rf = HANSA__REQUEST_FINANCING__INIT;
-    rf.financing_id = "F-1";
-    rf.line = &line;
-    rf.n_orders = 1;
-    rf.orders = refs;
-    rf.amount_minor = 50000;
-    rf.currency = "CNY";
-    rf.maturity_ms = node_now() + 30 * 86400000ull;
-    fx_body(&b, HANSA__TX_BODY__ACTION_REQUEST_FINANCING, &rf);
-    txs[4] = sign_as("MER-SZ-0001", &b);
-    commit_block(&txs[4], 1);
-    Hansa__Response *r = get_receipt(F.client, "MER-SZ-0001", txs[4].id, 0);
-    cr_assert_eq(r->receipt->receipt->result, OK_CODE, "%s", r->receipt->receipt->message);
-    wire_free(r);
-    for (int i = 0; i < 5; i++)
-        free(txs[i].bytes);
 }
 
 Test(api, another_bank_may_not_read_a_banks_line_or_financing)
