@@ -160,6 +160,16 @@ hansa_err api_params(struct api_ctx *c, Hansa__Parameters **out)
     return api_state_load_kept(c, RULES_KEY_PARAMS, &hansa__parameters__descriptor, (void **)out);
 }
 
+/* Field numbers of hansa.proto read without decoding a whole stored block
+ * (a block of 5,000 transactions is ~1.5 MB; a receipt needs one of them). */
+enum {
+    FIELD_STORED_BLOCK = 1,   /* StoredBlock.block */
+    FIELD_STORED_RESULTS = 3, /* StoredBlock.results */
+    FIELD_BLOCK_HEADER = 1,   /* Block.header */
+    FIELD_BLOCK_TXS = 2,      /* Block.txs */
+    FIELD_RESULTS = 3,        /* BlockResults.results */
+};
+
 hansa_err api_receipt_load(struct api_ctx *c, const uint8_t id[WIRE_HASH_BYTES], uint64_t height,
                            uint32_t index, Hansa__Receipt **out, const uint8_t **tx_bytes,
                            size_t *tx_len)
@@ -170,25 +180,32 @@ hansa_err api_receipt_load(struct api_ctx *c, const uint8_t id[WIRE_HASH_BYTES],
     hansa_err rv = store_get_block(c->api->deps.store, height, &val, &len);
     if (rv != HANSA_OK)
         return rv == HANSA_ENOENT ? HANSA_EFORMAT : rv; /* the tx index names it */
-    Hansa__StoredBlock *sb = NULL;
-    rv = wire_decode(&hansa__stored_block__descriptor, val, len, HANSA_RESPONSE_BYTES_MAX,
-                     WIRE_LENIENT, (ProtobufCMessage **)&sb);
-    free(val);
-    if (rv != HANSA_OK)
-        return HANSA_EFORMAT;
-    if (!api_keep(c, sb, wire_free))
+    if (!api_keep(c, val, free))
         return HANSA_ENOMEM;
-    if (sb->block == NULL || sb->results == NULL || index >= sb->results->n_results ||
-        index >= sb->block->n_txs)
+    /* Only the header, transaction `index` and its result: the stored block
+     * is neither decoded nor copied as a whole. */
+    const uint8_t *block, *results, *header, *tx, *result;
+    size_t block_len, results_len, header_len, tx_len_, result_len;
+    if (wire_field_bytes(val, len, FIELD_STORED_BLOCK, 0, &block, &block_len) != HANSA_OK ||
+        wire_field_bytes(val, len, FIELD_STORED_RESULTS, 0, &results, &results_len) != HANSA_OK ||
+        wire_field_bytes(block, block_len, FIELD_BLOCK_HEADER, 0, &header, &header_len) !=
+            HANSA_OK ||
+        wire_field_bytes(block, block_len, FIELD_BLOCK_TXS, index, &tx, &tx_len_) != HANSA_OK ||
+        wire_field_bytes(results, results_len, FIELD_RESULTS, index, &result, &result_len) !=
+            HANSA_OK)
         return HANSA_EFORMAT;
     Hansa__BlockHeader *h = NULL;
-    rv = wire_block_header_decode(sb->block->header.data, sb->block->header.len, &h);
-    if (rv != HANSA_OK)
+    if (wire_block_header_decode(header, header_len, &h) != HANSA_OK)
         return HANSA_EFORMAT;
     uint64_t time_ms = h->time_ms;
     wire_free(h);
+    Hansa__TxResult *tr = NULL;
+    if (wire_decode(&hansa__tx_result__descriptor, result, result_len, HANSA_RESPONSE_BYTES_MAX,
+                    WIRE_LENIENT, (ProtobufCMessage **)&tr) != HANSA_OK)
+        return HANSA_EFORMAT;
+    if (!api_keep(c, tr, wire_free))
+        return HANSA_ENOMEM;
 
-    const Hansa__TxResult *tr = sb->results->results[index];
     Hansa__Receipt *r = api_alloc(c, sizeof *r);
     uint8_t *idc = api_alloc(c, WIRE_HASH_BYTES);
     uint8_t *hash = api_alloc(c, WIRE_HASH_BYTES);
@@ -196,7 +213,7 @@ hansa_err api_receipt_load(struct api_ctx *c, const uint8_t id[WIRE_HASH_BYTES],
         return HANSA_ENOMEM;
     hansa__receipt__init(r);
     memcpy(idc, id, WIRE_HASH_BYTES);
-    wire_block_hash(sb->block->header.data, sb->block->header.len, hash);
+    wire_block_hash(header, header_len, hash);
     r->tx_id = (ProtobufCBinaryData){WIRE_HASH_BYTES, idc};
     r->height = height;
     r->index = index;
@@ -206,8 +223,8 @@ hansa_err api_receipt_load(struct api_ctx *c, const uint8_t id[WIRE_HASH_BYTES],
     r->block_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, hash};
     *out = r;
     if (tx_bytes != NULL) {
-        *tx_bytes = sb->block->txs[index].data;
-        *tx_len = sb->block->txs[index].len;
+        *tx_bytes = tx;
+        *tx_len = tx_len_;
     }
     return HANSA_OK;
 }

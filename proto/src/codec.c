@@ -181,3 +181,64 @@ TYPED_DECODER(wire_consensus_decode, Hansa__ConsensusMessage, hansa__consensus_m
               HANSA_PEER_MESSAGE_BYTES_MAX, WIRE_LENIENT)
 TYPED_DECODER(wire_event_decode, Hansa__Event, hansa__event__descriptor, HANSA_EVENT_BYTES_MAX,
               WIRE_LENIENT)
+
+/* ---- one field without decoding the message ---- */
+
+/* A varint at buf[*at..len); false when truncated or over 10 bytes. */
+static bool read_varint(const uint8_t *buf, size_t len, size_t *at, uint64_t *v)
+{
+    *v = 0;
+    for (unsigned shift = 0; shift < 70; shift += 7) {
+        if (*at >= len)
+            return false;
+        uint8_t b = buf[(*at)++];
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0)
+            return true;
+    }
+    return false;
+}
+
+hansa_err wire_field_bytes(const uint8_t *buf, size_t len, uint32_t field, size_t n,
+                           const uint8_t **out, size_t *out_len)
+{
+    HANSA_ASSERT((buf != NULL || len == 0) && out != NULL && out_len != NULL);
+    size_t at = 0, seen = 0;
+    while (at < len) {
+        uint64_t key, v;
+        if (!read_varint(buf, len, &at, &key) || (key >> 3) == 0)
+            return HANSA_EMALFORMED;
+        uint32_t type = (uint32_t)(key & 7);
+        switch (type) {
+        case 0: /* varint */
+            if (!read_varint(buf, len, &at, &v))
+                return HANSA_EMALFORMED;
+            break;
+        case 1: /* 64-bit */
+            if (len - at < 8)
+                return HANSA_EMALFORMED;
+            at += 8;
+            break;
+        case 5: /* 32-bit */
+            if (len - at < 4)
+                return HANSA_EMALFORMED;
+            at += 4;
+            break;
+        case 2: /* length-delimited */
+            if (!read_varint(buf, len, &at, &v) || v > len - at)
+                return HANSA_EMALFORMED;
+            if ((key >> 3) == field && seen++ == n) {
+                *out = buf + at;
+                *out_len = (size_t)v;
+                return HANSA_OK;
+            }
+            at += (size_t)v;
+            break;
+        default: /* groups (3, 4) are not used by hansa.proto */
+            return HANSA_EMALFORMED;
+        }
+        if ((key >> 3) == field && type != 2)
+            return HANSA_EMALFORMED;
+    }
+    return HANSA_ENOENT;
+}

@@ -881,3 +881,70 @@ Test(codec, null_buffer_of_zero_length_is_an_empty_message)
     cr_assert_not_null(m);
     wire_free(m);
 }
+
+/* ---- one field without decoding: wire_field_bytes ----------------------------------------------
+ */
+
+Test(codec, field_bytes_finds_the_nth_occurrence_as_the_decoder_sees_it)
+{
+    size_t len = 0;
+    uint8_t *buf = sample_block(&len);
+    Hansa__Block *b = NULL;
+    cr_assert_eq(wire_block_decode(buf, len, &b), HANSA_OK);
+    cr_assert_geq(b->n_txs, 2);
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    cr_assert_eq(wire_field_bytes(buf, len, 1, 0, &p, &n), HANSA_OK);
+    cr_assert(n == b->header.len && memcmp(p, b->header.data, n) == 0, "header");
+    for (size_t i = 0; i < b->n_txs; i++) {
+        cr_assert_eq(wire_field_bytes(buf, len, 2, i, &p, &n), HANSA_OK, "tx %zu", i);
+        cr_assert(n == b->txs[i].len && memcmp(p, b->txs[i].data, n) == 0, "tx %zu", i);
+    }
+    cr_assert_eq(wire_field_bytes(buf, len, 2, b->n_txs, &p, &n), HANSA_ENOENT);
+    cr_assert_eq(wire_field_bytes(buf, len, 9, 0, &p, &n), HANSA_ENOENT, "an absent field");
+    wire_free(b);
+    free(buf);
+
+    /* A field that is there but not length-delimited. */
+    static const uint8_t varint_field[] = {0x08, 0x96, 0x01};
+    cr_assert_eq(wire_field_bytes(varint_field, sizeof varint_field, 1, 0, &p, &n),
+                 HANSA_EMALFORMED);
+    cr_assert_eq(wire_field_bytes(varint_field, sizeof varint_field, 2, 0, &p, &n), HANSA_ENOENT);
+    cr_assert_eq(wire_field_bytes(NULL, 0, 1, 0, &p, &n), HANSA_ENOENT, "empty message");
+}
+
+Test(codec, field_bytes_on_truncated_and_random_input_stays_inside_it)
+{
+    size_t len = 0;
+    uint8_t *buf = sample_block(&len);
+    for (size_t cut = 0; cut < len; cut++) {
+        uint8_t *part = malloc(cut ? cut : 1); /* exact size: ASan sees any overread */
+        memcpy(part, buf, cut);
+        for (uint32_t field = 1; field <= 4; field++) {
+            const uint8_t *p = NULL;
+            size_t n = 0;
+            hansa_err rv = wire_field_bytes(part, cut, field, 0, &p, &n);
+            cr_assert(rv == HANSA_OK || rv == HANSA_ENOENT || rv == HANSA_EMALFORMED);
+            if (rv == HANSA_OK)
+                cr_assert(p >= part && p + n <= part + cut, "view outside the input");
+        }
+        free(part);
+    }
+    free(buf);
+    rng_state = test_seed("field_bytes_random");
+    for (int i = 0; i < 20000; i++) {
+        uint8_t rnd[64];
+        size_t n_rnd = (size_t)(rng_next() % sizeof rnd);
+        for (size_t k = 0; k < n_rnd; k++)
+            rnd[k] = (uint8_t)rng_next();
+        uint8_t *exact = malloc(n_rnd ? n_rnd : 1);
+        memcpy(exact, rnd, n_rnd);
+        const uint8_t *p = NULL;
+        size_t n = 0;
+        hansa_err rv =
+            wire_field_bytes(exact, n_rnd, (uint32_t)(rng_next() % 5) + 1, rng_next() % 3, &p, &n);
+        if (rv == HANSA_OK)
+            cr_assert(p >= exact && p + n <= exact + n_rnd, "view outside the input");
+        free(exact);
+    }
+}

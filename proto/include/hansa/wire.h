@@ -128,6 +128,17 @@ HANSA_MUST_USE hansa_err wire_decode(const ProtobufCMessageDescriptor *desc, con
 void wire_free(void *msg);
 
 /*
+ * The bytes of the nth (from 0) length-delimited occurrence of field number
+ * field in the encoded message buf[0..len), without decoding the rest: a
+ * view into buf in *out, *out_len. HANSA_ENOENT when there are fewer than
+ * n + 1; HANSA_EMALFORMED when the message does not parse as protobuf wire
+ * format up to that point, or the field is not length-delimited. For
+ * reading one transaction or result out of a stored block of thousands.
+ */
+HANSA_MUST_USE hansa_err wire_field_bytes(const uint8_t *buf, size_t len, uint32_t field, size_t n,
+                                          const uint8_t **out, size_t *out_len);
+
+/*
  * Encode msg into a new heap buffer (*out, *out_len), owned by the caller
  * (free()). Fails with HANSA_ETOOLARGE past max_len.
  */
