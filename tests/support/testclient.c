@@ -163,40 +163,70 @@ hansa_err tc_status(struct tc *c, Hansa__Response **resp)
     return tc_call(c, &r, resp);
 }
 
+/* The parts of tc_order_tx's order body (nested messages point into it). */
+struct order_parts {
+    Hansa__OrderItem item;
+    Hansa__OrderItem *items[1];
+    uint8_t buyer[32], cons[32];
+    Hansa__CreateOrder o;
+    Hansa__TxBody b;
+};
+
+static void order_parts(struct order_parts *p, const char *chain_id, const char *signer,
+                        const char *order_no, const char *item_name, int64_t price_minor,
+                        uint64_t created_ms)
+{
+    memset(p, 0, sizeof *p);
+    hansa__order_item__init(&p->item);
+    p->items[0] = &p->item;
+    p->item.line_no = 1;
+    p->item.item_name = (char *)(uintptr_t)item_name;
+    p->item.hs_code = "940540";
+    p->item.quantity_milli = 1000;
+    p->item.unit = "PCE";
+    p->item.unit_price_minor = price_minor;
+    p->item.line_total_minor = price_minor;
+    p->buyer[0] = 3;
+    p->cons[0] = 4;
+    Hansa__CreateOrder *o = &p->o;
+    hansa__create_order__init(o);
+    o->order_no = (char *)(uintptr_t)order_no;
+    o->merchant = "MER-SZ-0001";
+    o->platform = "PLT-0001";
+    o->trade_mode = HANSA__TRADE_MODE__TRADE_MODE_EXPORT;
+    o->buyer_commitment = (ProtobufCBinaryData){32, p->buyer};
+    o->consignee_name_commitment = (ProtobufCBinaryData){32, p->cons};
+    o->consignee_phone_commitment = (ProtobufCBinaryData){32, p->cons};
+    o->consignee_address_commitment = (ProtobufCBinaryData){32, p->cons};
+    o->n_items = 1;
+    o->items = p->items;
+    o->goods_value_minor = price_minor;
+    o->actual_paid_minor = price_minor;
+    o->currency = "CNY";
+    o->origin_country = "CN";
+    o->destination_country = "DE";
+    hansa__tx_body__init(&p->b);
+    p->b.chain_id = (char *)(uintptr_t)chain_id;
+    p->b.signer = (char *)(uintptr_t)signer;
+    p->b.created_ms = created_ms;
+    p->b.action_case = HANSA__TX_BODY__ACTION_CREATE_ORDER;
+    p->b.create_order = o;
+}
+
 hansa_err tc_order_tx(const char *chain_id, const char *signer, const struct wire_keypair *kp,
                       const char *order_no, int64_t price_minor, uint64_t created_ms,
                       uint8_t **bytes, size_t *len, uint8_t id[WIRE_HASH_BYTES])
 {
-    Hansa__OrderItem item = HANSA__ORDER_ITEM__INIT, *items[1] = {&item};
-    item.line_no = 1;
-    item.item_name = "Solar lamp";
-    item.hs_code = "940540";
-    item.quantity_milli = 1000;
-    item.unit = "PCE";
-    item.unit_price_minor = price_minor;
-    item.line_total_minor = price_minor;
-    uint8_t buyer[32] = {3}, cons[32] = {4};
-    Hansa__CreateOrder o = HANSA__CREATE_ORDER__INIT;
-    o.order_no = (char *)(uintptr_t)order_no;
-    o.merchant = "MER-SZ-0001";
-    o.platform = "PLT-0001";
-    o.trade_mode = HANSA__TRADE_MODE__TRADE_MODE_EXPORT;
-    o.buyer_commitment = (ProtobufCBinaryData){32, buyer};
-    o.consignee_name_commitment = (ProtobufCBinaryData){32, cons};
-    o.consignee_phone_commitment = (ProtobufCBinaryData){32, cons};
-    o.consignee_address_commitment = (ProtobufCBinaryData){32, cons};
-    o.n_items = 1;
-    o.items = items;
-    o.goods_value_minor = price_minor;
-    o.actual_paid_minor = price_minor;
-    o.currency = "CNY";
-    o.origin_country = "CN";
-    o.destination_country = "DE";
-    Hansa__TxBody b = HANSA__TX_BODY__INIT;
-    b.chain_id = (char *)(uintptr_t)chain_id;
-    b.signer = (char *)(uintptr_t)signer;
-    b.created_ms = created_ms;
-    b.action_case = HANSA__TX_BODY__ACTION_CREATE_ORDER;
-    b.create_order = &o;
-    return wire_tx_build(&b, kp, bytes, len, id);
+    struct order_parts p;
+    order_parts(&p, chain_id, signer, order_no, "Solar lamp", price_minor, created_ms);
+    return wire_tx_build(&p.b, kp, bytes, len, id);
+}
+
+hansa_err tc_order_body(const char *chain_id, const char *signer, const char *order_no,
+                        const char *item_name, int64_t price_minor, uint64_t created_ms,
+                        size_t max_len, uint8_t **body, size_t *body_len)
+{
+    struct order_parts p;
+    order_parts(&p, chain_id, signer, order_no, item_name, price_minor, created_ms);
+    return wire_encode(&p.b.base, max_len, body, body_len);
 }

@@ -43,6 +43,14 @@ HANSA_MUST_USE hansa_err tc_order_tx(const char *chain_id, const char *signer,
                                      int64_t price_minor, uint64_t created_ms, uint8_t **bytes,
                                      size_t *len, uint8_t id[WIRE_HASH_BYTES]);
 
+/* The body tc_order_tx signs, with item_name as the line's name, encoded
+ * with no limit but max_len (caller frees *body): for transactions larger
+ * than wire_tx_build allows, signed and wrapped by the caller. */
+HANSA_MUST_USE hansa_err tc_order_body(const char *chain_id, const char *signer,
+                                       const char *order_no, const char *item_name,
+                                       int64_t price_minor, uint64_t created_ms, size_t max_len,
+                                       uint8_t **body, size_t *body_len);
+
 /* Wall clock in ms (for created_ms). */
 uint64_t tc_now_ms(void);
 
