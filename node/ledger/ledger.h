@@ -47,7 +47,8 @@ struct ledger_state {
     hansa_err (*scan_until)(void *ctx, const uint8_t *prefix, size_t prefix_len,
                             const uint8_t *until, size_t until_len, ledger_visit_fn visit,
                             void *arg);
-    /* Optional (NULL: not available): visit, in reverse byte order, every
+    /* Optional (NULL where nothing needs it; the risk engine's history
+     * view must have it): visit, in reverse byte order, every
      * key that starts with prefix and is at or before from, so the latest
      * entry below a bound is one seek instead of a scan of everything
      * before it (the risk engine's entities as of a block). */

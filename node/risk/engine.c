@@ -440,34 +440,6 @@ static bool history_height(const struct latest *l, const uint8_t *key, size_t ke
     return true;
 }
 
-static void latest_keep(struct latest *l, const uint8_t *val, size_t val_len)
-{
-    uint8_t *copy = malloc(val_len ? val_len : 1);
-    if (copy == NULL) {
-        l->err = HANSA_ENOMEM;
-        return;
-    }
-    if (val_len > 0)
-        memcpy(copy, val, val_len);
-    free(l->val);
-    l->val = copy;
-    l->val_len = val_len;
-}
-
-/* Forward: every entry up to the height, the last one kept. */
-static bool latest_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
-                         size_t val_len)
-{
-    struct latest *l = arg;
-    uint64_t h = 0;
-    if (!history_height(l, key, key_len, &h))
-        return true;
-    if (h > l->height_max)
-        return false;
-    latest_keep(l, val, val_len);
-    return l->err == HANSA_OK;
-}
-
 /* Backward from the height: the first entry of the right form is the one. */
 static bool latest_back_visit(void *arg, const uint8_t *key, size_t key_len, const uint8_t *val,
                               size_t val_len)
@@ -476,7 +448,14 @@ static bool latest_back_visit(void *arg, const uint8_t *key, size_t key_len, con
     uint64_t h = 0;
     if (!history_height(l, key, key_len, &h) || h > l->height_max)
         return true;
-    latest_keep(l, val, val_len);
+    l->val = malloc(val_len ? val_len : 1);
+    if (l->val == NULL) {
+        l->err = HANSA_ENOMEM;
+        return false;
+    }
+    if (val_len > 0)
+        memcpy(l->val, val, val_len);
+    l->val_len = val_len;
     return false;
 }
 
@@ -490,19 +469,15 @@ hansa_err risk_entity(struct risk_ctx *ctx, Hansa__EntityType type, const char *
     key[n++] = '/';
     struct latest l = {.height_max = ctx->b->height, .base_len = n};
     const struct ledger_state *hs = &ctx->env->history;
-    hansa_err rv;
-    if (hs->scan_back != NULL) {
-        /* "<entity>/<height>0" sorts after every key of that height ('/' <
-         * '0') and before those of the next. */
-        static const char hex[] = "0123456789abcdef";
-        for (size_t i = 0; i < 16; i++)
-            key[n + i] = hex[(l.height_max >> (60 - 4 * i)) & 0xf];
-        key[n + 16] = '0';
-        rv = hs->scan_back(hs->ctx, (const uint8_t *)key, n, (const uint8_t *)key, n + 17,
-                           latest_back_visit, &l);
-    } else {
-        rv = hs->scan(hs->ctx, (const uint8_t *)key, n, latest_visit, &l);
-    }
+    HANSA_ASSERT(hs->scan_back != NULL);
+    /* "<entity>/<height>0" sorts after every key of that height ('/' < '0')
+     * and before those of the next. */
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < 16; i++)
+        key[n + i] = hex[(l.height_max >> (60 - 4 * i)) & 0xf];
+    key[n + 16] = '0';
+    hansa_err rv = hs->scan_back(hs->ctx, (const uint8_t *)key, n, (const uint8_t *)key, n + 17,
+                                 latest_back_visit, &l);
     if (rv == HANSA_OK)
         rv = l.err;
     if (rv == HANSA_OK && l.val == NULL)

@@ -152,7 +152,7 @@ struct risk_block {
 struct risk_env {
     const struct risk_ruleset *rs;
     struct ledger_state alerts;  /* committed alerts family */
-    struct ledger_state history; /* the ledger's history family */
+    struct ledger_state history; /* the ledger's history family, with scan_back */
     /* The validator set (genesis): EQUIVOCATION names a validator's
      * operator party. May be NULL (the alert then reaches regulators only). */
     const Hansa__ValidatorSet *validators;
