@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "crashlog.h"
 #include "log.h"
 #include "memtrim.h"
 #include "node.h"
@@ -143,6 +144,7 @@ static int cmd_start(int argc, char **argv)
     }
     log_set_level((enum log_level)log_level_parse(cfg.log_level));
     log_set_prefix(cfg.node_id);
+    crashlog_install(cfg.node_id);
 
     /* Block the stop signals in every thread (nng's included) before any
      * thread starts; the signal thread collects them with sigwait. */

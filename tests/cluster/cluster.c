@@ -182,7 +182,12 @@ static bool died(struct cluster *c, int k)
     c->running[k] = false;
     load_node_up(c, k, false);
     fprintf(stderr, "node%d exited unexpectedly (status %d)\n", k, status);
-    cluster_dump_log(c, k, 30);
+    char log[400];
+    snprintf(log, sizeof log, "%s/node%d.log", c->dir, k);
+    bool crashed = status > 128;
+    cluster_dump_log(c, k, crashed ? 90 : 30); /* a crash report has up to 64 frames */
+    if (crashed)
+        proc_crash_stack(log, HANSA_BIN_DIR "/hansad", NULL);
     return true;
 }
 

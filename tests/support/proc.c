@@ -152,6 +152,64 @@ bool proc_exited(struct proc *p, int *status)
     return true;
 }
 
+bool proc_crash_stack(const char *log_path, const char *bin, const char *out_path)
+{
+    FILE *f = fopen(log_path, "r");
+    if (f == NULL)
+        return false;
+    /* The frames of bin after the last NODE-CRASH line, as offsets into the
+     * file: "bin(name+0x4c)[0x55d0c0a1b2cc]" is its absolute address minus
+     * the load address the NODE-CRASH line gives, less one (a return
+     * address points after its call). */
+    static char line[4096];
+    static char args[64 * 24];
+    size_t used = 0, blen = strlen(bin);
+    unsigned long long base = 0;
+    bool crash = false;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strstr(line, "NODE-CRASH") != NULL) {
+            crash = true;
+            used = 0;
+            args[0] = '\0';
+            const char *at = strstr(line, "loaded at 0x");
+            base = at != NULL ? strtoull(at + strlen("loaded at "), NULL, 16) : 0;
+            continue;
+        }
+        const char *br = strrchr(line, '[');
+        if (!crash || base == 0 || strncmp(line, bin, blen) != 0 || line[blen] != '(' || br == NULL)
+            continue;
+        unsigned long long abs = strtoull(br + 1, NULL, 16);
+        if (abs <= base || used + 24 >= sizeof args)
+            continue;
+        used += (size_t)snprintf(args + used, sizeof args - used, " 0x%llx", abs - base - 1);
+    }
+    fclose(f);
+    if (!crash)
+        return false;
+    FILE *out = out_path != NULL ? fopen(out_path, "w") : stderr;
+    if (out == NULL)
+        return true;
+    if (out_path == NULL)
+        fprintf(out, "---- crash stack of %s, resolved ----\n", bin);
+    fflush(out);
+    static char cmd[sizeof args + 2 * 1024 + 64];
+    snprintf(cmd, sizeof cmd, "addr2line -f -i -p -e '%s'%s", bin, args);
+    FILE *p = used > 0 ? popen(cmd, "r") : NULL;
+    size_t frames = 0;
+    while (p != NULL && fgets(line, sizeof line, p) != NULL) {
+        fputs(line, out);
+        frames++;
+    }
+    if (p == NULL || pclose(p) != 0 || frames == 0)
+        fprintf(out, "(no frame of %s could be resolved; the raw frames are in %s)\n", bin,
+                log_path);
+    if (out_path == NULL)
+        fprintf(out, "---- end of crash stack ----\n");
+    else
+        fclose(out);
+    return true;
+}
+
 bool proc_wait_until(bool (*cond)(void *arg), void *arg, uint32_t timeout_ms)
 {
     uint64_t deadline = proc_mono_ms() + timeout_ms;

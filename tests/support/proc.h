@@ -31,6 +31,11 @@ bool proc_exited(struct proc *p, int *status);
  * below the kernel's ephemeral port range. */
 int proc_free_port_base(int span);
 
+/* If log_path holds a NODE-CRASH report (node/crashlog.h), write its frames
+ * of bin resolved to functions and source lines (addr2line) to out_path, or
+ * to stderr if out_path is NULL; true if there was a report. */
+bool proc_crash_stack(const char *log_path, const char *bin, const char *out_path);
+
 /* Poll cond every 20 ms until it holds or timeout_ms passes. */
 bool proc_wait_until(bool (*cond)(void *arg), void *arg, uint32_t timeout_ms);
 
