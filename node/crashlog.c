@@ -152,8 +152,8 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
     else if (info != NULL)
         e.addr = (uintptr_t)info->si_addr;
     char line[512];
-    size_t n = crashlog_format(line, sizeof line,
-                               (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, prefix, &e);
+    size_t n = crashlog_format(line, sizeof line, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+                               prefix, &e);
     ssize_t w = write(STDERR_FILENO, line, n);
     (void)w;
     void *frames[CRASHLOG_FRAMES_MAX];

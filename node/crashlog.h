@@ -2,8 +2,8 @@
  * A validator that dies of a fatal signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE,
  * SIGABRT) leaves a record in its log before it goes:
  *
- *   2026-11-26T15:33:47.812Z ERROR NODE-CRASH           node0 fatal SIGSEGV (11) at address 0x18; hansad
- *     loaded at 0x55d0c09f0000; the stack of the thread it hit follows ...
+ *   2026-11-26T15:33:47.812Z ERROR NODE-CRASH           node0 fatal SIGSEGV (11) at address 0x18;
+ * hansad loaded at 0x55d0c09f0000; the stack of the thread it hit follows ...
  *   build/bin/hansad(peers_next+0x4c)[0x55d0c0a1b2cc]
  *   build/bin/hansad(+0x3f1a2)[0x55d0c0a3f1a2]
  *   ...

@@ -15,8 +15,10 @@
  * current height, plus slack; the oldest are dropped beyond it (the core
  * reschedules on every round). */
 #define CSHELL_TIMERS_MAX 64u
-/* Blocks known at the current height (own and proposed), one per round at
- * most that matters; beyond it the oldest unused are forgotten. */
+/* Blocks known at the current height: per round the first one proposed (a
+ * proposer's second block for a round is ignored, like the core ignores its
+ * proposal) or built here. When full, the lowest round's block that is
+ * neither the locked nor the valid value is forgotten. */
 #define CSHELL_BLOCKS_MAX 32u
 /* Feedback events (own votes, persisted, values) within one step. */
 #define CSHELL_QUEUE_MAX 64u
@@ -58,6 +60,8 @@ struct timer {
 struct known_block {
     struct chain_block b;
     bool valid;
+    bool proposed;             /* arrived in round's proposal (or was built for it here) */
+    uint32_t round;            /* the round it was proposed or built for, or restored at */
     struct mempool_tx **taken; /* own block: the pooled txs it holds */
     size_t n_taken;
 };
@@ -103,6 +107,9 @@ struct cshell {
     size_t n_outbox;
     size_t outbox_bytes;
     uint64_t outbox_dropped;
+
+    /* The last height a proposer equivocation was logged at. */
+    uint64_t equivocation_height;
 
     hansa_err fatal; /* a storage failure: the loop stops */
 
@@ -321,13 +328,48 @@ static void drop_block(struct cshell *s, size_t i)
     s->blocks[i] = s->blocks[--s->n_blocks];
 }
 
-static struct known_block *add_block(struct cshell *s)
+/* Whether the core still needs block k: it is its locked or valid value. */
+static bool core_holds(const struct cshell *s, const struct known_block *k)
 {
-    if (s->n_blocks == CSHELL_BLOCKS_MAX)
-        drop_block(s, 0);
+    if (s->cs == NULL)
+        return true; /* restoring: only the locked and valid blocks come back */
+    struct cs_durable d;
+    consensus_durable(s->cs, &d);
+    return (d.locked_round >= 0 && memcmp(d.locked_hash, k->b.hash, WIRE_HASH_BYTES) == 0) ||
+           (d.valid_round >= 0 && memcmp(d.valid_hash, k->b.hash, WIRE_HASH_BYTES) == 0);
+}
+
+/* Room for a block of round: when every slot is taken, the block of the
+ * lowest round that is neither the locked nor the valid value is
+ * forgotten (a later round's proposal, or the lock, is what can still be
+ * decided; a peer that decides an old round's block is caught up from). */
+static struct known_block *add_block(struct cshell *s, uint32_t round)
+{
+    if (s->n_blocks == CSHELL_BLOCKS_MAX) {
+        size_t victim = 0;
+        bool found = false;
+        for (size_t i = 0; i < s->n_blocks; i++) {
+            if (core_holds(s, &s->blocks[i]))
+                continue;
+            if (!found || s->blocks[i].round < s->blocks[victim].round)
+                victim = i;
+            found = true;
+        }
+        drop_block(s, victim);
+    }
     struct known_block *k = &s->blocks[s->n_blocks++];
     memset(k, 0, sizeof *k);
+    k->round = round;
     return k;
+}
+
+/* The block that came in round's proposal, if one did. */
+static const struct known_block *proposed_in(const struct cshell *s, uint32_t round)
+{
+    for (size_t i = 0; i < s->n_blocks; i++)
+        if (s->blocks[i].proposed && s->blocks[i].round == round)
+            return &s->blocks[i];
+    return NULL;
 }
 
 /* Keep a verified vote of another validator for re-broadcast (once). */
@@ -606,7 +648,8 @@ static hansa_err build_value(struct cshell *s)
         time_ms = c->tip_time_ms + 1;
     size_t k = mempool_take(s->d.mempool, txs, max, HANSA_BLOCK_BYTES_MAX / 2);
     k = chain_filter_txs(c, s->d.mempool, txs, k, time_ms);
-    struct known_block *kb = add_block(s);
+    struct known_block *kb = add_block(s, s->value_round);
+    kb->proposed = true;
     size_t n_ev = s->n_evidence < CHAIN_EVIDENCE_MAX ? s->n_evidence : CHAIN_EVIDENCE_MAX;
     hansa_err rv = chain_build(c, s->d.cfg->node_id, txs, k, s->evidence, n_ev, time_ms, &kb->b);
     if (rv != HANSA_OK) {
@@ -691,9 +734,13 @@ static hansa_err act_decide(struct cshell *s, const struct cs_action *a)
 {
     struct known_block *k = find_block(s, a->decide.hash);
     if (k == NULL) {
-        log_error("CONSENSUS-NO-BLOCK", "decided height %" PRIu64 " on a block not held here",
+        /* Forgotten for later rounds' blocks (add_block): the others commit
+         * it, and this node catches up from them as it hears of the next
+         * height. */
+        log_error("CONSENSUS-NO-BLOCK",
+                  "decided height %" PRIu64 " on a block not held here; catching up from peers",
                   a->decide.height);
-        return HANSA_EINVAL;
+        return HANSA_OK;
     }
     Hansa__SignedVote **pcs = calloc(a->decide.n_precommits + 1, sizeof *pcs);
     if (pcs == NULL)
@@ -858,10 +905,25 @@ static void on_proposal(struct cshell *s, const char *sender, const Hansa__Block
         return;
     }
     struct known_block *k = find_block(s, p->block_hash.data);
+    if (k == NULL && proposed_in(s, p->round) != NULL) {
+        /* The proposer signed two blocks for one round. The core keeps the
+         * first proposal of a round and ignores the rest; so does the
+         * shell, or a proposer could push out every block it holds. */
+        if (s->equivocation_height != p->height) { /* one line a height */
+            log_warn("CONSENSUS-PROPOSER-EQUIVOCATION",
+                     "%s proposed a second, different block at height %" PRIu64
+                     " round %u; ignored (the first one stands)",
+                     p->proposer, p->height, p->round);
+            s->equivocation_height = p->height;
+        }
+        wire_free(p);
+        return;
+    }
     if (k == NULL) {
         uint8_t *bytes = NULL;
         size_t len = 0;
-        k = add_block(s);
+        k = add_block(s, p->round);
+        k->proposed = true;
         if (wire_encode(&bp->block->base, HANSA_BLOCK_BYTES_MAX, &bytes, &len) != HANSA_OK ||
             chain_block_adopt(c->chain_id, bytes, len, &k->b) != HANSA_OK) {
             s->n_blocks--;
@@ -1075,7 +1137,7 @@ static void restore_blocks(struct cshell *s, const struct cs_durable *d)
         size_t len = 0;
         if (store_get(s->d.store, STORE_META, keys[i], lens[i], &bytes, &len) != HANSA_OK)
             continue;
-        struct known_block *k = add_block(s);
+        struct known_block *k = add_block(s, (uint32_t)(i == 0 ? d->valid_round : d->locked_round));
         if (chain_block_adopt(s->d.chain->chain_id, bytes, len, &k->b) != HANSA_OK ||
             k->b.header->height != d->height || find_block(s, k->b.hash) != k) {
             if (k->b.block != NULL)

@@ -23,9 +23,9 @@ static const char *format(int64_t ms, const char *node, struct crashlog_event e)
 
 Test(crashlog, a_fault_names_the_signal_and_the_address_in_the_log_layout)
 {
-    const char *l = format(1795707227812, "node0",
-                           (struct crashlog_event){.sig = SIGSEGV, .addr = 0x18,
-                                                   .image_base = 0x55d0c09f0000});
+    const char *l =
+        format(1795707227812, "node0",
+               (struct crashlog_event){.sig = SIGSEGV, .addr = 0x18, .image_base = 0x55d0c09f0000});
     const char *want = "2026-11-26T15:33:47.812Z ERROR NODE-CRASH           node0 fatal SIGSEGV "
                        "(11) at address 0x18; hansad loaded at 0x55d0c09f0000; ";
     cr_assert(strncmp(l, want, strlen(want)) == 0, "got: %s", l);
@@ -35,7 +35,8 @@ Test(crashlog, a_fault_names_the_signal_and_the_address_in_the_log_layout)
 
 Test(crashlog, a_sent_signal_names_the_sender_not_an_address)
 {
-    const char *l = format(0, "val-7", (struct crashlog_event){.sig = SIGABRT, .sent = true, .pid = 4242});
+    const char *l =
+        format(0, "val-7", (struct crashlog_event){.sig = SIGABRT, .sent = true, .pid = 4242});
     const char *want = "1970-01-01T00:00:00.000Z ERROR NODE-CRASH           val-7 fatal SIGABRT "
                        "(6) sent by process 4242; ";
     cr_assert(strncmp(l, want, strlen(want)) == 0, "got: %s", l);
@@ -63,8 +64,7 @@ Test(crashlog, dates_are_utc_across_leap_days_and_centuries)
 Test(crashlog, no_node_prefix_and_unknown_signals_still_make_a_line)
 {
     const char *l = format(0, "", (struct crashlog_event){.sig = SIGFPE});
-    cr_assert_not_null(strstr(l, "NODE-CRASH           fatal SIGFPE (8) at address 0x0;"), "%s",
-                       l);
+    cr_assert_not_null(strstr(l, "NODE-CRASH           fatal SIGFPE (8) at address 0x0;"), "%s", l);
     l = format(0, NULL, (struct crashlog_event){.sig = 64, .sent = true, .pid = 1});
     cr_assert_not_null(strstr(l, "fatal signal (64) sent by process 1;"), "%s", l);
 }

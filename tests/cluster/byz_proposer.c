@@ -1,0 +1,162 @@
+/*
+ * byz_proposer: a Byzantine validator for test_byzantine.c. It loads a
+ * validator's home (config.ini, TLS certificate, validator key), links to
+ * the other validators like hansad would, and for SECONDS equivocates as
+ * proposer: at the height after the one API_URL's node reports, for every
+ * round it is the round-robin proposer of (up to the 16 future rounds the
+ * core admits), it signs BLOCKS_ROUND different blocks and sends them all.
+ *
+ *   byz_proposer HOME API_URL SECONDS
+ *
+ * Prints "flooded N heights" and exits 0; exits 1 on a setup error. It ends
+ * with _exit and leaves its sockets to the kernel: nng 1.5.2 can hang in
+ * nng_close on a push socket whose queue is full (LIBNOTES 1.9), and a
+ * flood leaves them full.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "hansa/wire.h"
+#include "peers.h"
+#include "testclient.h"
+
+#define BLOCKS_ROUND  40 /* different blocks signed per round: > the shell's 32-block cache */
+#define FUTURE_ROUNDS 16 /* the core admits rounds up to its round + 16 */
+
+static struct node_config cfg;
+static struct wire_keypair key;
+static uint32_t n_validators, self;
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "byz_proposer: %s\n", what);
+    _exit(1);
+}
+
+/* Block number k of a round: a decodable block whose header differs in its
+ * time, so every one has its own hash. */
+static void make_block(uint64_t height, uint32_t round, uint32_t k, uint8_t **bytes, size_t *len,
+                       uint8_t hash[WIRE_HASH_BYTES])
+{
+    uint8_t zero[WIRE_HASH_BYTES] = {0};
+    Hansa__BlockHeader h = HANSA__BLOCK_HEADER__INIT;
+    h.chain_id = cfg.chain_id;
+    h.height = height;
+    h.time_ms = 1700000000000ull + (uint64_t)round * 1000u + k;
+    h.prev_block_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, zero};
+    h.tx_root = (ProtobufCBinaryData){WIRE_HASH_BYTES, zero};
+    h.state_root = (ProtobufCBinaryData){WIRE_HASH_BYTES, zero};
+    h.proposer = cfg.node_id;
+    h.validators_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, zero};
+    h.last_commit_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, zero};
+    h.evidence_root = (ProtobufCBinaryData){WIRE_HASH_BYTES, zero};
+    uint8_t *hb = NULL;
+    size_t hlen = 0;
+    if (wire_encode(&h.base, HANSA_BLOCK_BYTES_MAX, &hb, &hlen) != HANSA_OK)
+        die("cannot encode a header");
+    wire_block_hash(hb, hlen, hash);
+    Hansa__Block b = HANSA__BLOCK__INIT;
+    b.header = (ProtobufCBinaryData){hlen, hb};
+    if (wire_encode(&b.base, HANSA_BLOCK_BYTES_MAX, bytes, len) != HANSA_OK)
+        die("cannot encode a block");
+    free(hb);
+}
+
+/* Sign block k for (height, round) and send the proposal to every peer. */
+static void propose(struct peers *p, uint64_t height, uint32_t round, uint32_t k)
+{
+    uint8_t *block_bytes = NULL, hash[WIRE_HASH_BYTES], sig[WIRE_SIG_BYTES];
+    size_t block_len = 0;
+    make_block(height, round, k, &block_bytes, &block_len, hash);
+    Hansa__Block *block = NULL;
+    if (wire_block_decode(block_bytes, block_len, &block) != HANSA_OK)
+        die("cannot decode its own block");
+    Hansa__Proposal pr = HANSA__PROPOSAL__INIT;
+    pr.height = height;
+    pr.round = round;
+    pr.pol_round = -1;
+    pr.block_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, hash};
+    pr.proposer = cfg.node_id;
+    pr.chain_id = cfg.chain_id;
+    uint8_t *pb = NULL;
+    size_t plen = 0;
+    if (wire_encode(&pr.base, HANSA_VOTE_BYTES_MAX, &pb, &plen) != HANSA_OK ||
+        wire_sign(WIRE_TAG_PROPOSAL, cfg.chain_id, pb, plen, key.secret_key, sig) != HANSA_OK)
+        die("cannot sign a proposal");
+    Hansa__SignedProposal sp = HANSA__SIGNED_PROPOSAL__INIT;
+    sp.proposal = (ProtobufCBinaryData){plen, pb};
+    sp.signature = (ProtobufCBinaryData){WIRE_SIG_BYTES, sig};
+    Hansa__BlockProposal bp = HANSA__BLOCK_PROPOSAL__INIT;
+    bp.proposal = &sp;
+    bp.block = block;
+    Hansa__ConsensusMessage m = HANSA__CONSENSUS_MESSAGE__INIT;
+    m.kind_case = HANSA__CONSENSUS_MESSAGE__KIND_PROPOSAL;
+    m.proposal = &bp;
+    peers_broadcast(p, &m);
+    free(pb);
+    wire_free(block);
+    free(block_bytes);
+}
+
+/* The height the node at url reports, 0 if it does not answer. */
+static uint64_t height_of(const char *url)
+{
+    struct tc *t = NULL;
+    Hansa__Response *r = NULL;
+    uint64_t h = 0;
+    if (tc_open(url, NULL, NULL, 1000, &t) == HANSA_OK && tc_status(t, &r) == HANSA_OK &&
+        r->kind_case == HANSA__RESPONSE__KIND_STATUS)
+        h = r->status->latest_height;
+    wire_free(r);
+    tc_close(t);
+    return h;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: byz_proposer HOME API_URL SECONDS\n");
+        return 2;
+    }
+    char why[512] = "", pub[65];
+    if (wire_global_init() != HANSA_OK ||
+        node_config_load(argv[1], &cfg, why, sizeof why) != HANSA_OK ||
+        wire_keyfile_load(cfg.validator_key_path, &key, pub, sizeof pub, why, sizeof why) !=
+            HANSA_OK)
+        die(why[0] ? why : "cannot initialize");
+    /* Validators are in id order (testnet names them node0, node1, ...):
+     * the proposer of (h, r) is number (h + r) mod n. */
+    n_validators = (uint32_t)cfg.n_peers + 1;
+    self = (uint32_t)strtoul(cfg.node_id + strlen("node"), NULL, 10);
+    struct peers *p = NULL;
+    if (peers_open(&cfg, 64, &p, why, sizeof why) != HANSA_OK)
+        die(why);
+    uint64_t until = mono_ms() + strtoull(argv[3], NULL, 10) * 1000u, flooded = 0, last = 0;
+    while (mono_ms() < until) {
+        uint64_t h = height_of(argv[2]) + 1;
+        for (uint32_t r = 0; r <= FUTURE_ROUNDS; r++)
+            if ((h + r) % n_validators == self)
+                for (uint32_t k = 0; k < BLOCKS_ROUND; k++)
+                    propose(p, h, r, k);
+        flooded += h != last;
+        last = h;
+        Hansa__ConsensusMessage *m;
+        while ((m = peers_next(p, 0)) != NULL) /* what the others send it */
+            wire_free(m);
+    }
+    printf("flooded %" PRIu64 " heights\n", flooded);
+    fflush(stdout);
+    _exit(0);
+}
