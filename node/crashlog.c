@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "crashlog.h"
+#include "hansa/civil.h"
 
 #define CRASHLOG_FRAMES_MAX 64
 #define CRASHLOG_ALTSTACK   (64 * 1024)
@@ -53,21 +54,6 @@ static size_t put_hex(char *out, size_t at, size_t cap, uint64_t v)
     return at;
 }
 
-/* Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil, inverted): no library call, so safe in a handler. */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 static const char *signal_name(int sig)
 {
     switch (sig) {
@@ -91,11 +77,11 @@ size_t crashlog_format(char *out, size_t cap, int64_t unix_ms, const char *node,
 {
     int sig = e->sig;
     int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
-    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t days = hansa_days_of_second(secs);
     int64_t in_day = secs - days * 86400;
     int64_t y;
     unsigned mo, d;
-    civil_from_days(days, &y, &mo, &d);
+    hansa_civil_from_days(days, &y, &mo, &d); /* no library call: safe here */
     size_t at = 0;
     at = put_dec(out, at, cap, (uint64_t)(y < 0 ? 0 : y), 4);
     at = put_str(out, at, cap, "-");

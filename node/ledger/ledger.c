@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hansa/assert.h"
+#include "hansa/civil.h"
 #include "internal.h"
 #include "overlay.h"
 
@@ -33,20 +34,14 @@ int64_t ledger_apply_bps(int64_t amount_minor, uint32_t bps)
     return (int64_t)v;
 }
 
-/* Days since 1970-01-01 to civil year (Howard Hinnant's algorithm). */
+/* The civil year at time_ms in a zone offset_minutes east of UTC. */
 uint32_t ledger_year_at_offset(uint64_t time_ms, int32_t offset_minutes)
 {
     int64_t t = (int64_t)(time_ms / 1000) + (int64_t)offset_minutes * 60;
-    int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-    days += 719468;
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    int64_t doe = days - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    return (uint32_t)(y + (m <= 2));
+    int64_t y;
+    unsigned m, d;
+    hansa_civil_from_days(hansa_days_of_second(t), &y, &m, &d);
+    return (uint32_t)y;
 }
 
 static bool all_upper(const char *c, size_t n, bool digits_ok)

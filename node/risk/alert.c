@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hansa/assert.h"
+#include "hansa/civil.h"
 #include "internal.h"
 
 struct alert_party {
@@ -460,31 +461,6 @@ bool risk_severity_parse(const char *s, Hansa__Severity *out)
     return false;
 }
 
-/* Days since 1970-01-01 to (year, month, day): Howard Hinnant's
- * civil_from_days. */
-static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 void risk_iso_week(uint64_t time_ms, char out[12])
 {
     int64_t days = (int64_t)((time_ms + UINT64_C(8) * 3600 * 1000) / 86400000);
@@ -492,8 +468,8 @@ void risk_iso_week(uint64_t time_ms, char out[12])
     int64_t thursday = days - wd + 4;
     int64_t y;
     unsigned m, d;
-    civil(thursday, &y, &m, &d);
-    int64_t week = (thursday - days_from_civil(y, 1, 1)) / 7 + 1;
+    hansa_civil_from_days(thursday, &y, &m, &d);
+    int64_t week = (thursday - hansa_days_from_civil(y, 1, 1)) / 7 + 1;
     HANSA_ASSERT(y >= 0 && y <= 9999 && week >= 1 && week <= 53);
     snprintf(out, 12, "%04u-W%02u", (unsigned)y % 10000u, (unsigned)week % 100u);
 }
