@@ -12,12 +12,17 @@
 #include "crashlog.h"
 #include "hansa/civil.h"
 
+/* Under AddressSanitizer or ThreadSanitizer nothing is installed. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CRASHLOG_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CRASHLOG_SANITIZED 1
+#endif
+#endif
+
 #define CRASHLOG_FRAMES_MAX 64
 #define CRASHLOG_ALTSTACK   (64 * 1024)
-
-static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
-static char prefix[64];
-static uintptr_t image_base; /* where hansad is loaded (PIE) */
 
 static size_t put_str(char *out, size_t at, size_t cap, const char *s)
 {
@@ -124,6 +129,11 @@ size_t crashlog_format(char *out, size_t cap, int64_t unix_ms, const char *node,
     return at;
 }
 
+#ifndef CRASHLOG_SANITIZED
+static char prefix[64];
+static uintptr_t image_base; /* where hansad is loaded (PIE) */
+static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+
 static void on_fatal(int sig, siginfo_t *info, void *uctx)
 {
     (void)uctx;
@@ -150,13 +160,6 @@ static void on_fatal(int sig, siginfo_t *info, void *uctx)
     signal(sig, SIG_DFL);
     raise(sig);
 }
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CRASHLOG_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CRASHLOG_SANITIZED 1
-#endif
 #endif
 
 void crashlog_install(const char *node)
