@@ -2,9 +2,10 @@
  * byz_proposer: a Byzantine validator for test_byzantine.c. It loads a
  * validator's home (config.ini, TLS certificate, validator key), links to
  * the other validators like hansad would, and for SECONDS equivocates as
- * proposer: at the height after the one API_URL's node reports, for every
- * round it is the round-robin proposer of (up to the 16 future rounds the
- * core admits), it signs BLOCKS_ROUND different blocks and sends them all.
+ * proposer: as soon as API_URL's node reports a new height, and every second
+ * while that height lasts, for every round of the next height it is the
+ * round-robin proposer of (up to the 16 future rounds the core admits), it
+ * signs BLOCKS_ROUND different blocks and sends them all.
  *
  *   byz_proposer HOME API_URL SECONDS
  *
@@ -143,17 +144,23 @@ int main(int argc, char **argv)
     struct peers *p = NULL;
     if (peers_open(&cfg, 64, &p, why, sizeof why) != HANSA_OK)
         die(why);
-    uint64_t until = mono_ms() + strtoull(argv[3], NULL, 10) * 1000u, flooded = 0, last = 0;
-    while (mono_ms() < until) {
+    /* Each new height is flooded at once, and again every second while it
+     * lasts (its rounds go on); in between the height is polled. */
+    uint64_t now = mono_ms(), until = now + strtoull(argv[3], NULL, 10) * 1000u;
+    uint64_t flooded = 0, last = 0, last_ms = 0;
+    while ((now = mono_ms()) < until) {
         uint64_t h = height_of(argv[2]) + 1;
-        for (uint32_t r = 0; r <= FUTURE_ROUNDS; r++)
-            if ((h + r) % n_validators == self)
-                for (uint32_t k = 0; k < BLOCKS_ROUND; k++)
-                    propose(p, h, r, k);
-        flooded += h != last;
-        last = h;
+        if (h != last || now - last_ms >= 1000) {
+            for (uint32_t r = 0; r <= FUTURE_ROUNDS; r++)
+                if ((h + r) % n_validators == self)
+                    for (uint32_t k = 0; k < BLOCKS_ROUND; k++)
+                        propose(p, h, r, k);
+            flooded += h != last;
+            last = h;
+            last_ms = now;
+        }
         Hansa__ConsensusMessage *m;
-        while ((m = peers_next(p, 0)) != NULL) /* what the others send it */
+        while ((m = peers_next(p, 20)) != NULL) /* what the others send it */
             wire_free(m);
     }
     printf("flooded %" PRIu64 " heights\n", flooded);

@@ -2,9 +2,9 @@
  * A Byzantine validator as a real peer: byz_proposer plays node3 with
  * node3's own TLS certificate and validator key (its home in the testnet),
  * while validators 0-2 run as hansad processes with the cluster's load. As
- * proposer it equivocates without pause: for every round it proposes in at
- * the next height (up to the 16 future rounds the core admits), it signs 40
- * different blocks and sends them all.
+ * proposer it equivocates at every height: for every round it proposes in
+ * (up to the 16 future rounds the core admits), it signs 40 different
+ * blocks and sends them all, at once and again every second.
  *
  * The three correct validators must take the first proposal of each round
  * and ignore the rest (CONSENSUS-PROPOSER-EQUIVOCATION, once per height),
@@ -98,7 +98,10 @@ Test(byzantine, an_equivocating_proposer_cannot_stop_the_others)
         cr_assert_gt(log_count(i, "CONSENSUS-PROPOSER-EQUIVOCATION"), 0,
                      "node%d did not notice the equivocation", i);
     }
-    cr_assert_geq(h1, h0 + 5, "the chain stalled under the flood");
+    /* Blocks come slower (every proposal is checked before it is found to
+     * be a second one), but they come, and they hold the load's
+     * transactions. */
+    cr_assert_geq(h1, h0 + 10, "the chain stalled under the flood");
     cr_assert_geq(acked, 100, "the load's transactions stopped committing");
     cluster_check_agreement_of(&c, 0x7);
 }
