@@ -26,8 +26,13 @@
 #define CSHELL_OWN_MAX 64u
 /* Votes of others at the current height kept for re-broadcast, so that a
  * validator that missed a polka (and so cannot accept a re-proposal at that
- * valid round, Alg. 1 line 28) hears it again: 2 types x a few rounds x up
- * to 64 validators. */
+ * valid round, Alg. 1 line 28) hears it again. Kept: the first vote of each
+ * (validator, type, round) for rounds the core admits (up to its round +
+ * CS_FUTURE_ROUNDS_MAX), so one validator holds at most 2 x 17 entries
+ * ahead of the round, however many it signs; a second, different vote for
+ * the same slot is equivocation and travels as evidence, not relayed.
+ * Re-broadcast: the rounds from the previous one on, and the locked and
+ * valid rounds. When full, the lowest round outside those goes first. */
 #define CSHELL_SEEN_MAX 512u
 /* Equivocation evidence waiting for a block. */
 #define CSHELL_EVIDENCE_MAX (2 * CHAIN_EVIDENCE_MAX)
@@ -66,6 +71,16 @@ struct known_block {
     size_t n_taken;
 };
 
+/* A verified vote of another validator at the current height, encoded as
+ * the ConsensusMessage that relays it. */
+struct seen_vote {
+    uint8_t *bytes;
+    size_t len;
+    uint32_t validator;
+    uint32_t round;
+    enum cs_vote_type type;
+};
+
 struct outbox_tx {
     uint8_t *bytes;
     size_t len;
@@ -88,8 +103,7 @@ struct cshell {
     uint8_t *own_msgs[CSHELL_OWN_MAX];
     size_t own_lens[CSHELL_OWN_MAX];
     size_t n_own;
-    uint8_t *seen_msgs[CSHELL_SEEN_MAX]; /* encoded vote messages of others */
-    size_t seen_lens[CSHELL_SEEN_MAX];
+    struct seen_vote seen[CSHELL_SEEN_MAX]; /* votes of others, for re-broadcast */
     size_t n_seen;
 
     Hansa__Evidence *evidence[CSHELL_EVIDENCE_MAX]; /* owned, checked */
@@ -108,8 +122,12 @@ struct cshell {
     size_t outbox_bytes;
     uint64_t outbox_dropped;
 
-    /* The last height a proposer equivocation was logged at. */
+    /* The last height a proposer equivocation was logged at, and per
+     * validator the last height (+1) a vote equivocation was: a Byzantine
+     * validator can sign conflicting votes for every round, and each pair
+     * is evidence, but the log says so once a height. */
     uint64_t equivocation_height;
+    uint64_t vote_equivocation_logged[CS_VALIDATORS_MAX];
 
     hansa_err fatal; /* a storage failure: the loop stops */
 
@@ -372,9 +390,45 @@ static const struct known_block *proposed_in(const struct cshell *s, uint32_t ro
     return NULL;
 }
 
-/* Keep a verified vote of another validator for re-broadcast (once). */
-static void keep_seen(struct cshell *s, const Hansa__SignedVote *sv)
+/* Whether a vote of round is worth re-broadcasting now: the previous
+ * round on (peers may be a round behind or ahead), and the rounds of the
+ * lock and valid value (the polka a re-proposal refers to). */
+static bool seen_current(const struct cs_durable *d, uint32_t round)
 {
+    return (uint64_t)round + 1u >= d->round || (int64_t)round == d->locked_round ||
+           (int64_t)round == d->valid_round;
+}
+
+/* Make room for one seen vote: forget the lowest-round entry that is no
+ * longer worth re-broadcasting. False if every entry still is. */
+static bool seen_make_room(struct cshell *s, const struct cs_durable *d)
+{
+    size_t victim = SIZE_MAX;
+    for (size_t i = 0; i < s->n_seen; i++)
+        if (!seen_current(d, s->seen[i].round) &&
+            (victim == SIZE_MAX || s->seen[i].round < s->seen[victim].round))
+            victim = i;
+    if (victim == SIZE_MAX)
+        return false;
+    free(s->seen[victim].bytes);
+    s->seen[victim] = s->seen[--s->n_seen];
+    return true;
+}
+
+/* Keep a verified vote of validator who for re-broadcast: the first one of
+ * its (type, round), for a round the core admits (CSHELL_SEEN_MAX). */
+static void keep_seen(struct cshell *s, const Hansa__SignedVote *sv, uint32_t who,
+                      enum cs_vote_type type, uint32_t round)
+{
+    struct cs_durable d;
+    consensus_durable(s->cs, &d);
+    if ((uint64_t)round > (uint64_t)d.round + CS_FUTURE_ROUNDS_MAX)
+        return;
+    for (size_t i = 0; i < s->n_seen; i++)
+        if (s->seen[i].validator == who && s->seen[i].type == type && s->seen[i].round == round)
+            return;
+    if (s->n_seen == CSHELL_SEEN_MAX && !seen_make_room(s, &d))
+        return;
     Hansa__ConsensusMessage m = HANSA__CONSENSUS_MESSAGE__INIT;
     m.chain_id = (char *)s->d.cfg->chain_id;
     m.sender = (char *)s->d.cfg->node_id;
@@ -382,23 +436,17 @@ static void keep_seen(struct cshell *s, const Hansa__SignedVote *sv)
     m.vote = (Hansa__SignedVote *)sv;
     uint8_t *bytes = NULL;
     size_t len = 0;
-    if (s->n_seen == CSHELL_SEEN_MAX ||
-        wire_encode(&m.base, HANSA_PEER_MESSAGE_BYTES_MAX, &bytes, &len) != HANSA_OK)
+    if (wire_encode(&m.base, HANSA_PEER_MESSAGE_BYTES_MAX, &bytes, &len) != HANSA_OK)
         return;
-    for (size_t i = 0; i < s->n_seen; i++)
-        if (s->seen_lens[i] == len && memcmp(s->seen_msgs[i], bytes, len) == 0) {
-            free(bytes);
-            return;
-        }
-    s->seen_msgs[s->n_seen] = bytes;
-    s->seen_lens[s->n_seen++] = len;
+    s->seen[s->n_seen++] = (struct seen_vote){
+        .bytes = bytes, .len = len, .validator = who, .round = round, .type = type};
 }
 
 /* A new height: forget the last one's blocks, timers and own messages. */
 static void new_height(struct cshell *s)
 {
     for (size_t i = 0; i < s->n_seen; i++)
-        free(s->seen_msgs[i]);
+        free(s->seen[i].bytes);
     s->n_seen = 0;
     while (s->n_blocks > 0)
         drop_block(s, s->n_blocks - 1);
@@ -719,11 +767,10 @@ static hansa_err commit_block(struct cshell *s, struct known_block *k, const Han
         }
     }
     announce(s, &k->b, &out);
-    for (size_t i = 0; i < k->b.block->n_evidence; i++)
+    if (k->b.block->n_evidence > 0)
         log_warn("CONSENSUS-EVIDENCE-COMMITTED",
-                 "height %" PRIu64 " keeps evidence of an "
-                 "equivocation",
-                 k->b.header->height);
+                 "height %" PRIu64 " keeps evidence of %zu equivocation%s", k->b.header->height,
+                 k->b.block->n_evidence, k->b.block->n_evidence == 1 ? "" : "s");
     ledger_output_free(&out);
     evidence_prune(s);
     s->last_commit_mono = mono_ms();
@@ -769,8 +816,15 @@ static hansa_err act_decide(struct cshell *s, const struct cs_action *a)
 static void act_evidence(struct cshell *s, const struct cs_action *a)
 {
     uint32_t who = a->evidence.validator;
-    log_warn("CONSENSUS-EQUIVOCATION", "validator %s signed two different votes",
-             who < s->d.chain->n_vals ? s->d.chain->vals[who].id : "?");
+    uint64_t height = s->d.chain->height + 1;
+    if (who < s->d.chain->n_vals && who < CS_VALIDATORS_MAX &&
+        s->vote_equivocation_logged[who] != height + 1) {
+        s->vote_equivocation_logged[who] = height + 1;
+        log_warn("CONSENSUS-EQUIVOCATION",
+                 "validator %s signed two different votes at height %" PRIu64
+                 " (logged once a height; each pair becomes evidence)",
+                 s->d.chain->vals[who].id, height);
+    }
     Hansa__SignedVote *va = NULL, *vb = NULL;
     if (wire_decode(&hansa__signed_vote__descriptor, a->evidence.vote_a, a->evidence.len_a,
                     CS_SIGNED_VOTE_BYTES_MAX, WIRE_LENIENT, (ProtobufCMessage **)&va) == HANSA_OK &&
@@ -978,7 +1032,7 @@ static void on_vote(struct cshell *s, const char *sender, const Hansa__SignedVot
         if (v->block_hash.len == WIRE_HASH_BYTES)
             memcpy(ev.vote.value.hash, v->block_hash.data, WIRE_HASH_BYTES);
         if (who != s->self)
-            keep_seen(s, sv);
+            keep_seen(s, sv, who, ev.vote.type, ev.vote.round);
         step_owned(s, &ev, bytes);
     }
     wire_free(v);
@@ -1350,23 +1404,26 @@ void cshell_admitted(void *arg, const uint8_t *tx, size_t len)
     cshell_wake(s);
 }
 
-/* Every CSHELL_REBROADCAST_MS: own messages of this height and our status. */
+/* Every CSHELL_REBROADCAST_MS: own messages of this height, the votes of
+ * others still current (seen_current) and our status. */
 static void rebroadcast(struct cshell *s)
 {
     uint64_t now = mono_ms();
     if (now - s->last_rebroadcast_mono < CSHELL_REBROADCAST_MS || s->d.peers == NULL)
         return;
     s->last_rebroadcast_mono = now;
+    struct cs_durable d;
+    consensus_durable(s->cs, &d);
     for (size_t i = 0; i < s->n_own + s->n_seen; i++) {
-        const uint8_t *bytes = i < s->n_own ? s->own_msgs[i] : s->seen_msgs[i - s->n_own];
-        size_t len = i < s->n_own ? s->own_lens[i] : s->seen_lens[i - s->n_own];
+        const struct seen_vote *v = i < s->n_own ? NULL : &s->seen[i - s->n_own];
+        if (v != NULL && !seen_current(&d, v->round))
+            continue;
         Hansa__ConsensusMessage *m = NULL;
-        if (wire_consensus_decode(bytes, len, &m) == HANSA_OK)
+        if (wire_consensus_decode(v != NULL ? v->bytes : s->own_msgs[i],
+                                  v != NULL ? v->len : s->own_lens[i], &m) == HANSA_OK)
             peers_broadcast(s->d.peers, m);
         wire_free(m);
     }
-    struct cs_durable d;
-    consensus_durable(s->cs, &d);
     Hansa__PeerStatus st = HANSA__PEER_STATUS__INIT;
     st.committed_height = s->d.chain->height;
     st.height = d.height;

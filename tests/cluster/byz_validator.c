@@ -1,20 +1,29 @@
 /*
- * byz_proposer: a Byzantine validator for test_byzantine.c. It loads a
+ * byz_validator: a Byzantine validator for test_byzantine.c. It loads a
  * validator's home (config.ini, TLS certificate, validator key), links to
- * the other validators like hansad would, and for SECONDS equivocates as
- * proposer: as soon as API_URL's node reports a new height, and every second
- * while that height lasts, for every round of the next height it is the
- * round-robin proposer of (up to the 16 future rounds the core admits), it
- * signs BLOCKS_ROUND different blocks and sends them all.
+ * the other validators like hansad would, and for SECONDS misbehaves as soon
+ * as API_URL's node reports a new height, and again every second while that
+ * height lasts:
  *
- *   byz_proposer HOME API_URL SECONDS
+ *   proposals  for every round of the next height it is the round-robin
+ *              proposer of (up to the 16 future rounds the core admits), it
+ *              signs BLOCKS_ROUND different blocks and sends them all;
+ *   votes      it signs a prevote and a precommit for every round of the
+ *              next height up to JUNK_ROUND_END, and for each round the core
+ *              admits (0-16) a second, different one of each.
  *
- * Prints "flooded N heights" and exits 0; exits 1 on a setup error. It ends
- * with _exit and leaves its sockets to the kernel: nng 1.5.2 can hang in
- * nng_close on a push socket whose queue is full (LIBNOTES 1.9), and a
+ *   byz_validator HOME API_URL SECONDS proposals|votes
+ *
+ * It reads what the others send it and counts the relays of its own votes
+ * (a vote it signed, sent by another validator): "relayed N votes: J of
+ * rounds JUNK_ROUND_START or later, S second votes of a round". Then it
+ * prints "flooded N heights" and exits 0; it exits 1 on a setup error. It
+ * ends with _exit and leaves its sockets to the kernel: nng 1.5.2 can hang
+ * in nng_close on a push socket whose queue is full (LIBNOTES 1.9), and a
  * flood leaves them full.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,10 +37,16 @@
 
 #define BLOCKS_ROUND  40 /* different blocks signed per round: > the shell's 32-block cache */
 #define FUTURE_ROUNDS 16 /* the core admits rounds up to its round + 16 */
+/* Votes of rounds [JUNK_ROUND_START, JUNK_ROUND_END) are far beyond any
+ * round the others reach in the test (rounds last a second or more). */
+#define JUNK_ROUND_START 100
+#define JUNK_ROUND_END   400
 
 static struct node_config cfg;
 static struct wire_keypair key;
 static uint32_t n_validators, self;
+/* Relays of its own votes received: all, of junk rounds, second votes. */
+static uint64_t relayed, relayed_junk, relayed_second;
 
 static uint64_t mono_ms(void)
 {
@@ -42,7 +57,7 @@ static uint64_t mono_ms(void)
 
 static void die(const char *what)
 {
-    fprintf(stderr, "byz_proposer: %s\n", what);
+    fprintf(stderr, "byz_validator: %s\n", what);
     _exit(1);
 }
 
@@ -111,6 +126,85 @@ static void propose(struct peers *p, uint64_t height, uint32_t round, uint32_t k
     free(block_bytes);
 }
 
+/* The hash a vote of version 0 or 1 names: distinct per (height, round,
+ * type, version), so version 1 conflicts with version 0. */
+static void vote_hash(uint64_t height, uint32_t round, int type, int version,
+                      uint8_t hash[WIRE_HASH_BYTES])
+{
+    memset(hash, 0xB0 + version, WIRE_HASH_BYTES);
+    memcpy(hash, &height, sizeof height);
+    memcpy(hash + 8, &round, sizeof round);
+    hash[12] = (uint8_t)type;
+}
+
+static void vote(struct peers *p, uint64_t height, uint32_t round, Hansa__VoteType type,
+                 int version)
+{
+    uint8_t hash[WIRE_HASH_BYTES], sig[WIRE_SIG_BYTES];
+    vote_hash(height, round, type, version, hash);
+    Hansa__Vote v = HANSA__VOTE__INIT;
+    v.type = type;
+    v.height = height;
+    v.round = round;
+    v.block_hash = (ProtobufCBinaryData){WIRE_HASH_BYTES, hash};
+    v.validator = cfg.node_id;
+    v.chain_id = cfg.chain_id;
+    uint8_t *vb = NULL;
+    size_t vlen = 0;
+    if (wire_encode(&v.base, HANSA_VOTE_BYTES_MAX, &vb, &vlen) != HANSA_OK ||
+        wire_sign(WIRE_TAG_VOTE, cfg.chain_id, vb, vlen, key.secret_key, sig) != HANSA_OK)
+        die("cannot sign a vote");
+    Hansa__SignedVote sv = HANSA__SIGNED_VOTE__INIT;
+    sv.vote = (ProtobufCBinaryData){vlen, vb};
+    sv.signature = (ProtobufCBinaryData){WIRE_SIG_BYTES, sig};
+    Hansa__ConsensusMessage m = HANSA__CONSENSUS_MESSAGE__INIT;
+    m.kind_case = HANSA__CONSENSUS_MESSAGE__KIND_VOTE;
+    m.vote = &sv;
+    peers_broadcast(p, &m);
+    free(vb);
+}
+
+static void flood_proposals(struct peers *p, uint64_t h)
+{
+    for (uint32_t r = 0; r <= FUTURE_ROUNDS; r++)
+        if ((h + r) % n_validators == self)
+            for (uint32_t k = 0; k < BLOCKS_ROUND; k++)
+                propose(p, h, r, k);
+}
+
+static void flood_votes(struct peers *p, uint64_t h)
+{
+    static const Hansa__VoteType types[2] = {HANSA__VOTE_TYPE__VOTE_TYPE_PREVOTE,
+                                             HANSA__VOTE_TYPE__VOTE_TYPE_PRECOMMIT};
+    for (uint32_t r = 0; r < JUNK_ROUND_END; r++)
+        for (int t = 0; t < 2; t++) {
+            if (r > FUTURE_ROUNDS && r < JUNK_ROUND_START)
+                continue;
+            vote(p, h, r, types[t], 0);
+            if (r <= FUTURE_ROUNDS)
+                vote(p, h, r, types[t], 1);
+        }
+}
+
+/* Count m if it relays one of this validator's votes. */
+static void count_relay(const Hansa__ConsensusMessage *m)
+{
+    Hansa__Vote *v = NULL;
+    if (m->kind_case != HANSA__CONSENSUS_MESSAGE__KIND_VOTE || m->vote == NULL ||
+        strcmp(m->sender, cfg.node_id) == 0 ||
+        wire_vote_decode(m->vote->vote.data, m->vote->vote.len, &v) != HANSA_OK)
+        return;
+    if (strcmp(v->validator, cfg.node_id) == 0) {
+        uint8_t second[WIRE_HASH_BYTES];
+        vote_hash(v->height, v->round, v->type, 1, second);
+        relayed++;
+        relayed_junk += v->round >= JUNK_ROUND_START;
+        relayed_second += v->block_hash.len == WIRE_HASH_BYTES &&
+                          memcmp(v->block_hash.data, second, WIRE_HASH_BYTES) == 0;
+    }
+    wire_free(v);
+}
+
 /* The height the node at url reports, 0 if it does not answer. */
 static uint64_t height_of(const char *url)
 {
@@ -127,10 +221,11 @@ static uint64_t height_of(const char *url)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: byz_proposer HOME API_URL SECONDS\n");
+    if (argc != 5 || (strcmp(argv[4], "proposals") != 0 && strcmp(argv[4], "votes") != 0)) {
+        fprintf(stderr, "usage: byz_validator HOME API_URL SECONDS proposals|votes\n");
         return 2;
     }
+    bool votes = strcmp(argv[4], "votes") == 0;
     char why[512] = "", pub[65];
     if (wire_global_init() != HANSA_OK ||
         node_config_load(argv[1], &cfg, why, sizeof why) != HANSA_OK ||
@@ -151,18 +246,23 @@ int main(int argc, char **argv)
     while ((now = mono_ms()) < until) {
         uint64_t h = height_of(argv[2]) + 1;
         if (h != last || now - last_ms >= 1000) {
-            for (uint32_t r = 0; r <= FUTURE_ROUNDS; r++)
-                if ((h + r) % n_validators == self)
-                    for (uint32_t k = 0; k < BLOCKS_ROUND; k++)
-                        propose(p, h, r, k);
+            if (votes)
+                flood_votes(p, h);
+            else
+                flood_proposals(p, h);
             flooded += h != last;
             last = h;
             last_ms = now;
         }
         Hansa__ConsensusMessage *m;
-        while ((m = peers_next(p, 20)) != NULL) /* what the others send it */
+        while ((m = peers_next(p, 20)) != NULL) { /* what the others send it */
+            count_relay(m);
             wire_free(m);
+        }
     }
+    printf("relayed %" PRIu64 " votes: %" PRIu64 " of rounds %d or later, %" PRIu64
+           " second votes of a round\n",
+           relayed, relayed_junk, JUNK_ROUND_START, relayed_second);
     printf("flooded %" PRIu64 " heights\n", flooded);
     fflush(stdout);
     _exit(0);
