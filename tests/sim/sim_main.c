@@ -3,17 +3,16 @@
  *
  *   sim_run --seed S [--validators N]    replay one seed, printing its trace
  *   sim_run --seeds A-B [--validators N] run a range, print a summary
- *   sim_run --soak [--from S]            run seeds until SIGINT (alternating 4
- *                                        and 7 validators unless --validators)
- * Options: --keep-going (a range runs on past violations and counts them by
- * checker), --heights H (blocks every correct validator must reach; default
- * 8), --quiet (no trace for --seed), --trace-hash (print the trace digest),
- * --byzantine I|none (force the Byzantine validator), --mutate
- * lying-fsync|accept-invalid (a deliberately broken shell, to show the
- * checkers fire).
+ *   sim_run --soak [--from S]            run seeds until SIGINT or SIGTERM
+ *                                        (alternating 4 and 7 validators
+ *                                        unless --validators)
+ * Options: see usage() (sim_run --help). Ranges and soaks print a progress
+ * line every --progress seconds (default 10) and their totals at the end,
+ * also when interrupted.
  *
  * A violation prints the seed, the checker, the last trace lines and the
- * command that replays it, and exits 1. Usage errors exit 2.
+ * command that replays it, and exits 1. Usage errors say which argument is
+ * wrong and exit 2.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -24,7 +23,8 @@
 
 #include "sim.h"
 
-#define DEFAULT_HEIGHTS 8u
+#define DEFAULT_HEIGHTS    8u
+#define DEFAULT_PROGRESS_S 10u
 
 struct totals {
     uint64_t seeds, heights, heights_min, heights_max, sim_ms;
@@ -34,18 +34,53 @@ struct totals {
 
 static volatile sig_atomic_t interrupted;
 
-static void on_sigint(int sig)
+static void on_stop_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
 }
 
-static void usage(void)
+/* SIGINT and SIGTERM end a range or a soak after the seed that runs. */
+static void catch_stop_signals(void)
 {
-    fprintf(stderr, "usage: sim_run --seed S | --seeds A-B | --soak [--from S]\n"
-                    "               [--validators N] [--heights H] [--quiet] [--trace-hash]\n"
-                    "               [--keep-going]\n"
-                    "               [--byzantine I|none] [--mutate lying-fsync|accept-invalid]\n");
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "usage: sim_run --seed S | --seeds A-B | --soak [--from S]\n"
+            "               [--validators N] [--heights H] [--quiet] [--trace-hash]\n"
+            "               [--keep-going] [--progress SECONDS]\n"
+            "               [--byzantine I|none] [--mutate lying-fsync|accept-invalid]\n"
+            "\n"
+            "The deterministic simulator: N validators (consensus core, ledger, an in-memory\n"
+            "store) on a simulated network and disk, all driven by one seed.\n"
+            "\n"
+            "  --seed S            run seed S and print its event trace (replays exactly)\n"
+            "  --seeds A-B         run seeds A to B and print totals\n"
+            "  --soak              run seeds from --from (default 1) until SIGINT or SIGTERM,\n"
+            "                      alternating 4 and 7 validators unless --validators is given\n"
+            "  --validators N      validators per seed, 1-%u (default 4)\n"
+            "  --heights H         heights every correct validator must reach, 1-100000\n"
+            "                      (default %u)\n"
+            "  --quiet             no trace for --seed\n"
+            "  --trace-hash        print the digest of the trace\n"
+            "  --keep-going        a range runs on past violations and counts them by checker\n"
+            "  --progress SECONDS  a progress line this often during --seeds and --soak\n"
+            "                      (default %u; 0: none)\n"
+            "  --byzantine I|none  make validator I the Byzantine one, or have none\n"
+            "                      (default: chosen by the seed)\n"
+            "  --mutate M          a deliberately broken shell, to see the checkers fire:\n"
+            "                      lying-fsync or accept-invalid\n"
+            "\n"
+            "A violation prints the seed, the checker, the last trace lines and the command\n"
+            "that replays it, and exits 1. Bad arguments exit 2.\n",
+            SIM_VALIDATORS_MAX, DEFAULT_HEIGHTS, DEFAULT_PROGRESS_S);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -149,7 +184,7 @@ static void print_totals(const char *what, const struct totals *t, double wall_s
 
 struct args {
     bool have_seed, have_range, soak, quiet, trace_hash, have_validators, keep_going;
-    uint64_t seed, from, to;
+    uint64_t seed, from, to, progress_s;
     struct sim_config cfg;
 };
 
@@ -166,6 +201,7 @@ static bool parse_byzantine(const char *v, uint32_t *out)
     return true;
 }
 
+/* Parse argv into a; false with the reason on stderr. */
 static bool parse_args(int argc, char **argv, struct args *a)
 {
     memset(a, 0, sizeof *a);
@@ -173,35 +209,53 @@ static bool parse_args(int argc, char **argv, struct args *a)
     a->cfg.heights = DEFAULT_HEIGHTS;
     a->cfg.byzantine = UINT32_MAX;
     a->from = 1;
+    a->progress_s = DEFAULT_PROGRESS_S;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t x;
-        bool takes = true;
-        if (strcmp(o, "--seed") == 0 && parse_u64(v, &a->seed))
+        bool takes = true, ok = true;
+        const char *want = NULL; /* what the value must be, if it is wrong */
+        char want_buf[48];
+        if (strcmp(o, "--seed") == 0) {
+            ok = parse_u64(v, &a->seed);
             a->have_seed = true;
-        else if (strcmp(o, "--seeds") == 0 && v != NULL && strchr(v, '-') != NULL) {
+            want = "a seed (0 or more)";
+        } else if (strcmp(o, "--seeds") == 0) {
             char buf[64];
-            snprintf(buf, sizeof buf, "%s", v);
+            snprintf(buf, sizeof buf, "%s", v != NULL ? v : "");
             char *dash = strchr(buf, '-');
-            *dash = '\0';
-            if (!parse_u64(buf, &a->from) || !parse_u64(dash + 1, &a->to) || a->to < a->from)
-                return false;
+            if (dash != NULL)
+                *dash = '\0';
+            ok = dash != NULL && parse_u64(buf, &a->from) && parse_u64(dash + 1, &a->to) &&
+                 a->to >= a->from;
             a->have_range = true;
-        } else if (strcmp(o, "--validators") == 0 && parse_u64(v, &x) && x >= 1 &&
-                   x <= SIM_VALIDATORS_MAX) {
-            a->cfg.n_validators = (uint32_t)x;
+            want = "a range A-B with A <= B";
+        } else if (strcmp(o, "--validators") == 0) {
+            ok = parse_u64(v, &x) && x >= 1 && x <= SIM_VALIDATORS_MAX;
+            a->cfg.n_validators = ok ? (uint32_t)x : 0;
             a->have_validators = true;
-        } else if (strcmp(o, "--heights") == 0 && parse_u64(v, &x) && x >= 1 && x <= 100000)
-            a->cfg.heights = (uint32_t)x;
-        else if (strcmp(o, "--from") == 0 && parse_u64(v, &a->from))
-            ;
-        else if (strcmp(o, "--byzantine") == 0 && parse_byzantine(v, &a->cfg.byzantine))
-            ;
-        else if (strcmp(o, "--mutate") == 0 && v != NULL && strcmp(v, "lying-fsync") == 0)
-            a->cfg.mutation = SIM_MUTATE_LYING_FSYNC;
-        else if (strcmp(o, "--mutate") == 0 && v != NULL && strcmp(v, "accept-invalid") == 0)
-            a->cfg.mutation = SIM_MUTATE_ACCEPT_INVALID;
-        else {
+            snprintf(want_buf, sizeof want_buf, "a count from 1 to %u", SIM_VALIDATORS_MAX);
+            want = want_buf;
+        } else if (strcmp(o, "--heights") == 0) {
+            ok = parse_u64(v, &x) && x >= 1 && x <= 100000;
+            a->cfg.heights = ok ? (uint32_t)x : 0;
+            want = "a count from 1 to 100000";
+        } else if (strcmp(o, "--from") == 0) {
+            ok = parse_u64(v, &a->from);
+            want = "a seed (0 or more)";
+        } else if (strcmp(o, "--progress") == 0) {
+            ok = parse_u64(v, &a->progress_s) && a->progress_s <= 86400;
+            want = "seconds from 0 to 86400";
+        } else if (strcmp(o, "--byzantine") == 0) {
+            ok = parse_byzantine(v, &a->cfg.byzantine);
+            want = "a validator index or none";
+        } else if (strcmp(o, "--mutate") == 0) {
+            ok = v != NULL && (strcmp(v, "lying-fsync") == 0 || strcmp(v, "accept-invalid") == 0);
+            if (ok)
+                a->cfg.mutation = strcmp(v, "lying-fsync") == 0 ? SIM_MUTATE_LYING_FSYNC
+                                                                : SIM_MUTATE_ACCEPT_INVALID;
+            want = "lying-fsync or accept-invalid";
+        } else {
             takes = false;
             if (strcmp(o, "--soak") == 0)
                 a->soak = true;
@@ -211,16 +265,46 @@ static bool parse_args(int argc, char **argv, struct args *a)
                 a->trace_hash = true;
             else if (strcmp(o, "--keep-going") == 0)
                 a->keep_going = true;
-            else
+            else {
+                fprintf(stderr, "sim_run: unknown argument '%s'\n", o);
                 return false;
+            }
+        }
+        if (!ok) {
+            fprintf(stderr, "sim_run: %s wants %s, got %s%s%s\n", o, want, v ? "'" : "",
+                    v ? v : "nothing", v ? "'" : "");
+            return false;
         }
         if (takes)
             i++;
     }
     if (a->cfg.byzantine != UINT32_MAX && a->cfg.byzantine != SIM_NO_BYZANTINE &&
-        a->cfg.byzantine >= a->cfg.n_validators)
+        a->cfg.byzantine >= a->cfg.n_validators) {
+        fprintf(stderr, "sim_run: --byzantine %u is not one of the %u validators (0-%u)\n",
+                a->cfg.byzantine, a->cfg.n_validators, a->cfg.n_validators - 1);
         return false;
-    return (int)a->have_seed + (int)a->have_range + (int)a->soak == 1;
+    }
+    if ((int)a->have_seed + (int)a->have_range + (int)a->soak != 1) {
+        fprintf(stderr, "sim_run: give exactly one of --seed, --seeds and --soak\n");
+        return false;
+    }
+    return true;
+}
+
+/* A progress line on stderr every a->progress_s seconds: seeds done, the
+ * next one, violations so far. *next_s is when the next one is due. */
+static void progress(const struct args *a, double start, double *next_s, uint64_t done,
+                     uint64_t next_seed, uint64_t violations)
+{
+    double now = now_s();
+    if (a->progress_s == 0 || now < *next_s)
+        return;
+    *next_s = now + (double)a->progress_s;
+    fprintf(stderr,
+            "sim_run: %" PRIu64 " seeds in %.0f s (%.1f seeds/s), next %" PRIu64 ", %" PRIu64
+            " violation%s\n",
+            done, now - start, now > start ? (double)done / (now - start) : 0.0, next_seed,
+            violations, violations == 1 ? "" : "s");
 }
 
 static int run_one(struct args *a)
@@ -276,8 +360,11 @@ static int run_range(struct args *a)
     struct failures fails;
     memset(&t, 0, sizeof t);
     memset(&fails, 0, sizeof fails);
-    double start = now_s();
-    for (uint64_t s = a->from; s <= a->to && !interrupted; s++) {
+    catch_stop_signals();
+    double start = now_s(), next_progress = start + (double)a->progress_s;
+    uint64_t s = a->from;
+    for (; s <= a->to && !interrupted; s++) {
+        progress(a, start, &next_progress, s - a->from, s, fails.total);
         struct sim_result res;
         a->cfg.seed = s;
         sim_run_seed(&a->cfg, &res);
@@ -290,9 +377,15 @@ static int run_range(struct args *a)
         else
             add(&t, &res.stats);
     }
-    char what[96];
-    snprintf(what, sizeof what, "sim seeds %" PRIu64 "-%" PRIu64 ", %u validators", a->from, a->to,
-             a->cfg.n_validators);
+    char what[128];
+    if (interrupted)
+        snprintf(what, sizeof what,
+                 "sim seeds %" PRIu64 "-%" PRIu64 " of %" PRIu64 "-%" PRIu64
+                 ", %u validators (interrupted)",
+                 a->from, s - 1, a->from, a->to, a->cfg.n_validators);
+    else
+        snprintf(what, sizeof what, "sim seeds %" PRIu64 "-%" PRIu64 ", %u validators", a->from,
+                 a->to, a->cfg.n_validators);
     print_totals(what, &t, now_s() - start);
     for (unsigned i = 0; i < fails.n; i++)
         printf("  VIOLATIONS %s: %" PRIu64 " seeds (first: tests/sim/run --seed %" PRIu64
@@ -305,13 +398,11 @@ static int run_soak(struct args *a)
 {
     struct totals t;
     memset(&t, 0, sizeof t);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
-    double start = now_s();
+    catch_stop_signals();
+    double start = now_s(), next_progress = start + (double)a->progress_s;
     uint64_t s = a->from;
     for (; !interrupted; s++) {
+        progress(a, start, &next_progress, s - a->from, s, 0);
         struct sim_result res;
         a->cfg.seed = s;
         if (!a->have_validators)
@@ -334,11 +425,11 @@ int main(int argc, char **argv)
 {
     struct args a;
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage();
+        usage(stdout);
         return 0;
     }
     if (!parse_args(argc, argv, &a)) {
-        usage();
+        fprintf(stderr, "sim_run --help says more\n");
         return 2;
     }
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
