@@ -53,6 +53,18 @@
 /* Catch-up: blocks per request, and how long to wait before asking again. */
 #define CSHELL_CATCHUP_BLOCKS   16u
 #define CSHELL_CATCHUP_RETRY_MS 2000u
+/* Serving catch-up: an answer holds at most this many bytes of blocks (at
+ * least one block), and a peer gets at most one answer per
+ * CSHELL_CATCHUP_SERVE_MS; a request that comes sooner waits, and a newer
+ * one from the same peer replaces it. An honest requester has one request
+ * out at a time and applies an answer before it asks again, so this costs
+ * it little; a peer that floods requests gets 20 answers a second, not one
+ * per request, so it can neither fill the loop's time with reading blocks
+ * nor make it copy more than 20 MiB a second into its send queue. (That
+ * queue is bounded by messages, 256, not bytes: a peer that stops reading
+ * can still pin 256 answers, 256 MiB.) */
+#define CSHELL_CATCHUP_SERVE_BYTES_MAX (1024u * 1024u)
+#define CSHELL_CATCHUP_SERVE_MS        50u
 
 struct timer {
     uint64_t due_ms; /* monotonic; 0 while held by the idle gate */
@@ -86,6 +98,14 @@ struct outbox_tx {
     size_t len;
 };
 
+/* A peer's catch-up request waiting to be answered, by peer (config order). */
+struct catchup_wait {
+    bool pending;
+    uint64_t from_height;
+    uint32_t max_blocks;
+    uint64_t served_mono; /* when its last answer went out */
+};
+
 struct cshell {
     struct cshell_deps d;
     struct consensus *cs;
@@ -115,6 +135,7 @@ struct cshell {
     uint64_t last_commit_mono;
     uint64_t last_rebroadcast_mono;
     uint64_t catchup_asked_mono;
+    struct catchup_wait catchup_waits[HANSA_PEERS_MAX];
 
     pthread_mutex_t out_mu;
     struct outbox_tx outbox[CSHELL_OUTBOX_MAX];
@@ -1047,9 +1068,10 @@ static void on_txs(struct cshell *s, const Hansa__TxBatch *b)
     }
 }
 
-/* Serve a peer's catch-up request from the store. */
-static void on_catch_up_request(struct cshell *s, const char *sender,
-                                const Hansa__CatchUpRequest *r)
+/* Answer peer's catch-up request for blocks from from_height from the
+ * store. */
+static void serve_catch_up(struct cshell *s, const char *peer, uint64_t from_height,
+                           uint32_t max_blocks)
 {
     struct chain *c = s->d.chain;
     Hansa__CatchUpResponse resp = HANSA__CATCH_UP_RESPONSE__INIT;
@@ -1057,20 +1079,19 @@ static void on_catch_up_request(struct cshell *s, const char *sender,
     Hansa__CommittedBlock *blocks[CSHELL_CATCHUP_BLOCKS], cbs[CSHELL_CATCHUP_BLOCKS];
     Hansa__StoredBlock *sbs[CSHELL_CATCHUP_BLOCKS] = {NULL};
     size_t n = 0, bytes_total = 0;
-    uint32_t want = r->max_blocks == 0 || r->max_blocks > CSHELL_CATCHUP_BLOCKS
-                        ? CSHELL_CATCHUP_BLOCKS
-                        : r->max_blocks;
-    if (r->from_height == 0 || r->from_height > c->height) {
+    uint32_t want =
+        max_blocks == 0 || max_blocks > CSHELL_CATCHUP_BLOCKS ? CSHELL_CATCHUP_BLOCKS : max_blocks;
+    if (from_height == 0 || from_height > c->height) {
         resp.error = HANSA__ERROR_CODE__ERROR_NOT_FOUND;
         resp.error_message = (char *)"no committed blocks from that height";
     }
-    for (uint64_t h = r->from_height;
+    for (uint64_t h = from_height;
          resp.error == HANSA__ERROR_CODE__ERROR_NONE && h <= c->height && n < want; h++) {
         uint8_t *val = NULL;
         size_t len = 0;
         if (store_get_block(c->store, h, &val, &len) != HANSA_OK)
             break;
-        if (bytes_total + len > HANSA_BLOCK_BYTES_MAX && n > 0) {
+        if (bytes_total + len > CSHELL_CATCHUP_SERVE_BYTES_MAX && n > 0) {
             free(val);
             break; /* the rest in the next request */
         }
@@ -1094,10 +1115,41 @@ static void on_catch_up_request(struct cshell *s, const char *sender,
     m.sender = (char *)s->d.cfg->node_id;
     m.kind_case = HANSA__CONSENSUS_MESSAGE__KIND_CATCH_UP_RESPONSE;
     m.catch_up_response = &resp;
-    if (peers_send(s->d.peers, sender, &m) != HANSA_OK)
-        log_warn("CATCHUP-SEND-FAIL", "cannot answer the catch-up request of %s", sender);
+    /* A full queue is counted and logged by the links (PEER-DROP-SEND). */
+    if (peers_send(s->d.peers, peer, &m) != HANSA_OK)
+        log_debug("CATCHUP-SEND-FAIL", "cannot answer the catch-up request of %s", peer);
     for (size_t i = 0; i < n; i++)
         wire_free(sbs[i]);
+}
+
+/* Answer the waiting catch-up requests whose peers are due
+ * (CSHELL_CATCHUP_SERVE_MS). */
+static void serve_catch_ups(struct cshell *s)
+{
+    uint64_t now = mono_ms();
+    for (size_t i = 0; i < s->d.cfg->n_peers; i++) {
+        struct catchup_wait *w = &s->catchup_waits[i];
+        if (!w->pending || (w->served_mono != 0 && now - w->served_mono < CSHELL_CATCHUP_SERVE_MS))
+            continue;
+        w->pending = false;
+        w->served_mono = now;
+        serve_catch_up(s, s->d.cfg->peers[i].id, w->from_height, w->max_blocks);
+    }
+}
+
+/* A peer's catch-up request: answered now if the peer is due, else when it
+ * is, unless a newer request of the same peer replaces it. */
+static void on_catch_up_request(struct cshell *s, const char *sender,
+                                const Hansa__CatchUpRequest *r)
+{
+    const struct node_peer *peer = node_config_peer(s->d.cfg, sender);
+    if (peer == NULL)
+        return; /* the links accept configured senders only */
+    struct catchup_wait *w = &s->catchup_waits[peer - s->d.cfg->peers];
+    w->pending = true;
+    w->from_height = r->from_height;
+    w->max_blocks = r->max_blocks;
+    serve_catch_ups(s);
 }
 
 static void restart_core(struct cshell *s);
@@ -1506,6 +1558,7 @@ hansa_err cshell_run(struct cshell *s, const _Atomic bool *stop)
         fire_timers(s);
         flush_outbox(s);
         rebroadcast(s);
+        serve_catch_ups(s);
         api_tick(s->d.api, wall_ms());
     }
     return s->fatal;

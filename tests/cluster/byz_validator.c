@@ -10,17 +10,19 @@
  *              signs BLOCKS_ROUND different blocks and sends them all;
  *   votes      it signs a prevote and a precommit for every round of the
  *              next height up to JUNK_ROUND_END, and for each round the core
- *              admits (0-16) a second, different one of each.
+ *              admits (0-16) a second, different one of each;
+ *   catchup    it asks every peer for the first CATCHUP_BLOCKS blocks,
+ *              CATCHUP_BURST times every 20 ms or so, without pause.
  *
- *   byz_validator HOME API_URL SECONDS proposals|votes
+ *   byz_validator HOME API_URL SECONDS proposals|votes|catchup
  *
  * It reads what the others send it and counts the relays of its own votes
  * (a vote it signed, sent by another validator): "relayed N votes: J of
- * rounds JUNK_ROUND_START or later, S second votes of a round". Then it
- * prints "flooded N heights" and exits 0; it exits 1 on a setup error. It
- * ends with _exit and leaves its sockets to the kernel: nng 1.5.2 can hang
- * in nng_close on a push socket whose queue is full (LIBNOTES 1.9), and a
- * flood leaves them full.
+ * rounds JUNK_ROUND_START or later, S second votes of a round", and the
+ * catch-up answers with blocks ("catch-up answers N to R requests to each
+ * peer"). Then it prints "flooded N heights" (not for catchup) and exits 0; it exits 1 on a setup
+ * error. It ends with _exit and leaves its sockets to the kernel: nng 1.5.2 can hang in nng_close
+ * on a push socket whose queue is full (LIBNOTES 1.9), and a flood leaves them full.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -41,12 +43,16 @@
  * round the others reach in the test (rounds last a second or more). */
 #define JUNK_ROUND_START 100
 #define JUNK_ROUND_END   400
+#define CATCHUP_BURST    10 /* requests to each peer per pass of the loop */
+#define CATCHUP_BLOCKS   16
 
 static struct node_config cfg;
 static struct wire_keypair key;
 static uint32_t n_validators, self;
 /* Relays of its own votes received: all, of junk rounds, second votes. */
 static uint64_t relayed, relayed_junk, relayed_second;
+/* Catch-up answers with blocks received. */
+static uint64_t answers, requests;
 
 static uint64_t mono_ms(void)
 {
@@ -186,10 +192,29 @@ static void flood_votes(struct peers *p, uint64_t h)
         }
 }
 
-/* Count m if it relays one of this validator's votes. */
+static void flood_catch_up(struct peers *p)
+{
+    Hansa__CatchUpRequest r = HANSA__CATCH_UP_REQUEST__INIT;
+    r.chain_id = cfg.chain_id;
+    r.requester = cfg.node_id;
+    r.from_height = 1;
+    r.max_blocks = CATCHUP_BLOCKS;
+    Hansa__ConsensusMessage m = HANSA__CONSENSUS_MESSAGE__INIT;
+    m.kind_case = HANSA__CONSENSUS_MESSAGE__KIND_CATCH_UP_REQUEST;
+    m.catch_up_request = &r;
+    for (int i = 0; i < CATCHUP_BURST; i++)
+        peers_broadcast(p, &m);
+    requests += CATCHUP_BURST;
+}
+
+/* Count m if it answers a catch-up request or relays one of this
+ * validator's votes. */
 static void count_relay(const Hansa__ConsensusMessage *m)
 {
     Hansa__Vote *v = NULL;
+    if (m->kind_case == HANSA__CONSENSUS_MESSAGE__KIND_CATCH_UP_RESPONSE &&
+        m->catch_up_response != NULL && m->catch_up_response->n_blocks > 0)
+        answers++;
     if (m->kind_case != HANSA__CONSENSUS_MESSAGE__KIND_VOTE || m->vote == NULL ||
         strcmp(m->sender, cfg.node_id) == 0 ||
         wire_vote_decode(m->vote->vote.data, m->vote->vote.len, &v) != HANSA_OK)
@@ -221,11 +246,12 @@ static uint64_t height_of(const char *url)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 || (strcmp(argv[4], "proposals") != 0 && strcmp(argv[4], "votes") != 0)) {
-        fprintf(stderr, "usage: byz_validator HOME API_URL SECONDS proposals|votes\n");
+    if (argc != 5 || (strcmp(argv[4], "proposals") != 0 && strcmp(argv[4], "votes") != 0 &&
+                      strcmp(argv[4], "catchup") != 0)) {
+        fprintf(stderr, "usage: byz_validator HOME API_URL SECONDS proposals|votes|catchup\n");
         return 2;
     }
-    bool votes = strcmp(argv[4], "votes") == 0;
+    const char *mode = argv[4];
     char why[512] = "", pub[65];
     if (wire_global_init() != HANSA_OK ||
         node_config_load(argv[1], &cfg, why, sizeof why) != HANSA_OK ||
@@ -245,8 +271,10 @@ int main(int argc, char **argv)
     uint64_t flooded = 0, last = 0, last_ms = 0;
     while ((now = mono_ms()) < until) {
         uint64_t h = height_of(argv[2]) + 1;
-        if (h != last || now - last_ms >= 1000) {
-            if (votes)
+        if (strcmp(mode, "catchup") == 0)
+            flood_catch_up(p);
+        else if (h != last || now - last_ms >= 1000) {
+            if (strcmp(mode, "votes") == 0)
                 flood_votes(p, h);
             else
                 flood_proposals(p, h);
@@ -254,8 +282,12 @@ int main(int argc, char **argv)
             last = h;
             last_ms = now;
         }
-        Hansa__ConsensusMessage *m;
-        while ((m = peers_next(p, 20)) != NULL) { /* what the others send it */
+        /* What the others send it, for 20 ms at most. */
+        uint64_t drain_until = mono_ms() + 20;
+        for (uint64_t t; (t = mono_ms()) < drain_until;) {
+            Hansa__ConsensusMessage *m = peers_next(p, (uint32_t)(drain_until - t));
+            if (m == NULL)
+                break;
             count_relay(m);
             wire_free(m);
         }
@@ -263,7 +295,11 @@ int main(int argc, char **argv)
     printf("relayed %" PRIu64 " votes: %" PRIu64 " of rounds %d or later, %" PRIu64
            " second votes of a round\n",
            relayed, relayed_junk, JUNK_ROUND_START, relayed_second);
-    printf("flooded %" PRIu64 " heights\n", flooded);
+    if (strcmp(mode, "catchup") == 0)
+        printf("catch-up answers %" PRIu64 " to %" PRIu64 " requests to each peer\n", answers,
+               requests);
+    else
+        printf("flooded %" PRIu64 " heights\n", flooded);
     fflush(stdout);
     _exit(0);
 }

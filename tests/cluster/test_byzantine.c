@@ -13,6 +13,10 @@
  *              extra proposals, each took a slot of its 32-block cache and
  *              pushed out others, the block about to be decided among them,
  *              and the validator stopped.
+ *   catchup    it asks every validator for the first 16 blocks, hundreds
+ *              of times a second. Each must answer it at most once per 50 ms
+ *              (before, it answered every request, with up to 16 MiB of
+ *              blocks each, on the thread that runs consensus).
  *   votes      it signs a prevote and a precommit for rounds 0-16 and
  *              100-399, and a second, different pair for rounds 0-16. The
  *              correct validators must commit its double votes as evidence
@@ -132,6 +136,23 @@ Test(byzantine, an_equivocating_proposer_cannot_stop_the_others)
         if (i != BYZ)
             cr_assert_gt(log_count(i, "CONSENSUS-PROPOSER-EQUIVOCATION"), 0,
                          "node%d did not notice the equivocation", i);
+}
+
+Test(byzantine, a_catch_up_flood_is_answered_at_a_bounded_rate)
+{
+    char out[4096];
+    /* It proposes nothing either (see below). */
+    run_byzantine("catchup", 6, out, sizeof out);
+    unsigned long answers = 0;
+    const char *line = strstr(out, "catch-up answers ");
+    cr_assert(line != NULL && sscanf(line, "catch-up answers %lu", &answers) == 1,
+              "no answer count in byz_validator's output");
+    /* Three validators, one answer each per 50 ms at most; it asked
+     * ~500 times a second each. */
+    unsigned long most = 3ul * (FLOOD_S + 2) * 1000 / 50;
+    fprintf(stderr, "%lu catch-up answers in %d s (at most %lu)\n", answers, FLOOD_S, most);
+    cr_assert_gt(answers, 0, "nobody answered node%d's catch-up requests", BYZ);
+    cr_assert_leq(answers, most, "%lu catch-up answers: not paced", answers);
 }
 
 Test(byzantine, double_votes_become_evidence_and_junk_votes_are_not_relayed)
