@@ -159,7 +159,7 @@ struct bench_result {
 
 uint64_t bench_now_ns(void);
 /* nng_close each socket, giving up (and leaving them to the process exit)
- * if that hangs for 10 s (nng 1.5.2, LIBNOTES 1.9). At most 32. */
+ * if that hangs for 10 s (nng 1.5.2, LIBNOTES 1.9). */
 void bench_close(const nng_socket *socks, int n);
 /* Submit one Request and wait for the commit of tx_id (setup transactions). */
 int bench_submit_wait(const struct bench_net *net, const uint8_t *req, size_t len,

@@ -40,6 +40,7 @@
 #include <nng/supplemental/tls/tls.h>
 
 #include "bench.h"
+#include "closer.h"
 #include "hansa/assert.h"
 #include "hansa/hansa.h"
 
@@ -401,71 +402,17 @@ static void *subscriber_main(void *arg)
 /* nng 1.5.2's nng_close can hang for good (LIBNOTES 1.9). It did twice in
  * one afternoon of runs: once closing the run's sockets after the
  * measurement, once closing the setup transaction's sockets, and the bench
- * never printed its result. So sockets are closed on a helper thread, and
- * after CLOSE_WAIT_MS the bench goes on without it (the process exits
- * soon; the hung thread and its sockets are left to the exit). */
+ * never printed its result. So sockets are closed as the SDK closes its
+ * own (closer.h), and after CLOSE_WAIT_MS the bench goes on without them
+ * (the process exits soon; the hung thread and its sockets are left to the
+ * exit). */
 #define CLOSE_WAIT_MS 10000u
-#define CLOSE_MAX     (2 * BENCH_NODES_MAX)
-
-struct closer {
-    nng_socket socks[CLOSE_MAX];
-    int n;
-    bool done;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-};
-
-static void *closer_main(void *arg)
-{
-    struct closer *c = arg;
-    for (int i = 0; i < c->n; i++)
-        nng_close(c->socks[i]);
-    pthread_mutex_lock(&c->mu);
-    c->done = true;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-    return NULL;
-}
 
 void bench_close(const nng_socket *socks, int n)
 {
-    HANSA_ASSERT(n >= 0 && n <= CLOSE_MAX);
-    struct closer *c = calloc(1, sizeof *c);
-    if (c == NULL) { /* closing inline is all that is left */
-        for (int i = 0; i < n; i++)
-            nng_close(socks[i]);
-        return;
-    }
-    memcpy(c->socks, socks, (size_t)n * sizeof *socks);
-    c->n = n;
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
-    pthread_t th;
-    if (pthread_create(&th, NULL, closer_main, c) != 0) {
-        closer_main(c); /* no thread to spare: close inline */
-        pthread_cond_destroy(&c->cv);
-        pthread_mutex_destroy(&c->mu);
-        free(c);
-        return;
-    }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += CLOSE_WAIT_MS / 1000u;
-    pthread_mutex_lock(&c->mu);
-    while (!c->done && pthread_cond_timedwait(&c->cv, &c->mu, &ts) == 0)
-        ;
-    bool done = c->done;
-    pthread_mutex_unlock(&c->mu);
-    if (!done) {
+    if (!sdk_close_sockets(socks, n, CLOSE_WAIT_MS))
         fprintf(stderr, "hansa-bench: nng_close hung (nng 1.5.2, LIBNOTES 1.9); going on "
                         "without it\n");
-        pthread_detach(th);
-        return; /* c stays with the hung thread */
-    }
-    pthread_join(th, NULL);
-    pthread_cond_destroy(&c->cv);
-    pthread_mutex_destroy(&c->mu);
-    free(c);
 }
 
 /* ---- reconciler ---- */

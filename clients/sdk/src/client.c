@@ -184,8 +184,9 @@ static hansa_code socket_setup(hansa_client *c, hansa_error *err)
 
 static void client_free(hansa_client *c, bool sock_open)
 {
-    if (sock_open)
-        nng_close(c->sock);
+    /* A close that hangs (closer.h) keeps c: on_pipe may still run. */
+    if (sock_open && !sdk_close_sockets(&c->sock, 1, SDK_CLOSE_WAIT_MS))
+        return;
     if (c->tls != NULL)
         nng_tls_config_free(c->tls);
     wire_keypair_wipe(&c->kp);

@@ -27,6 +27,7 @@
 #include <nng/nng.h>
 #include <nng/supplemental/tls/tls.h>
 
+#include "closer.h"
 #include "hansa/hansa.h"
 #include "hansa/wire.h"
 
@@ -34,6 +35,10 @@
 #define SDK_TIMEOUT_MS_DEFAULT 10000u
 #define SDK_WAIT_MS_DEFAULT    30000u
 #define SDK_POLL_MS_DEFAULT    10000u
+/* How long closing a client or a subscription waits for nng_close before
+ * it leaves the socket behind (closer.h): a healthy close takes
+ * milliseconds. */
+#define SDK_CLOSE_WAIT_MS 5000u
 /* The node's longest wait in one request (GetReceipt / GetAlerts wait_ms:
  * 0-30,000, hansa.proto); longer waits are several requests. */
 #define SDK_NODE_WAIT_MS_MAX 30000u

@@ -439,12 +439,13 @@ static hansa_code start_cursor(hansa_subscription *s, hansa_cursor start, hansa_
 
 static void sub_free(hansa_subscription *s)
 {
-    if (s->sub_open)
-        nng_close(s->sub);
     if (s->stop_pipe[0] >= 0)
         close(s->stop_pipe[0]);
     if (s->stop_pipe[1] >= 0)
         close(s->stop_pipe[1]);
+    /* A close that hangs (closer.h) keeps s: on_sub_pipe may still run. */
+    if (s->sub_open && !sdk_close_sockets(&s->sub, 1, SDK_CLOSE_WAIT_MS))
+        return;
     for (size_t i = 0; s->rule_ids != NULL && i < s->filter.n_rule_ids; i++)
         free(s->rule_ids[i]);
     free(s->rule_ids);

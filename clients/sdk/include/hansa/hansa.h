@@ -131,7 +131,9 @@ typedef struct hansa_client_options {
 hansa_code hansa_client_open(const hansa_client_options *opts, hansa_client **out,
                              hansa_error *err);
 /* Waits for asynchronous submits in flight to finish (their callbacks run
- * with HANSA_CODE_CLOSED). Accepts NULL. */
+ * with HANSA_CODE_CLOSED). Accepts NULL. Returns within about 5 s even
+ * when nng 1.5.2's close deadlock strikes (nng #1813, fixed in nng 1.8.0):
+ * the socket and a few KiB are then left behind. */
 void hansa_client_close(hansa_client *c);
 /* The key's party id ("" without a key); the node's chain id. */
 const char *hansa_client_party(const hansa_client *c);
@@ -347,7 +349,9 @@ typedef struct hansa_subscription_options {
  *     inside on_alert gets that alert again after a restart (never none).
  *   - hansa_subscription_cursor() is the cursor of the last alert handed to
  *     on_alert (the starting cursor before the first).
- *   - hansa_subscription_close() must not be called from its callbacks. */
+ *   - hansa_subscription_close() must not be called from its callbacks;
+ *     like hansa_client_close() it returns within about 5 s of its
+ *     callbacks finishing, whatever nng_close does. */
 #define HANSA_DEDUP_IDS 1024
 hansa_code hansa_subscribe(hansa_client *c, const hansa_subscription_options *opts,
                            hansa_subscription **out, hansa_error *err);
