@@ -96,6 +96,16 @@ static void make_block(uint64_t height, uint32_t round, uint32_t k, uint8_t **by
     free(hb);
 }
 
+/* Encode msg (a Proposal or a Vote) into *bytes and sign it under tag with
+ * the validator key; what names it in the error. */
+static void encode_and_sign(const ProtobufCMessage *msg, const char *tag, uint8_t **bytes,
+                            size_t *len, uint8_t sig[WIRE_SIG_BYTES], const char *what)
+{
+    if (wire_encode(msg, HANSA_VOTE_BYTES_MAX, bytes, len) != HANSA_OK ||
+        wire_sign(tag, cfg.chain_id, *bytes, *len, key.secret_key, sig) != HANSA_OK)
+        die(what);
+}
+
 /* Sign block k for (height, round) and send the proposal to every peer. */
 static void propose(struct peers *p, uint64_t height, uint32_t round, uint32_t k)
 {
@@ -114,9 +124,7 @@ static void propose(struct peers *p, uint64_t height, uint32_t round, uint32_t k
     pr.chain_id = cfg.chain_id;
     uint8_t *pb = NULL;
     size_t plen = 0;
-    if (wire_encode(&pr.base, HANSA_VOTE_BYTES_MAX, &pb, &plen) != HANSA_OK ||
-        wire_sign(WIRE_TAG_PROPOSAL, cfg.chain_id, pb, plen, key.secret_key, sig) != HANSA_OK)
-        die("cannot sign a proposal");
+    encode_and_sign(&pr.base, WIRE_TAG_PROPOSAL, &pb, &plen, sig, "cannot sign a proposal");
     Hansa__SignedProposal sp = HANSA__SIGNED_PROPOSAL__INIT;
     sp.proposal = (ProtobufCBinaryData){plen, pb};
     sp.signature = (ProtobufCBinaryData){WIRE_SIG_BYTES, sig};
@@ -157,9 +165,7 @@ static void vote(struct peers *p, uint64_t height, uint32_t round, Hansa__VoteTy
     v.chain_id = cfg.chain_id;
     uint8_t *vb = NULL;
     size_t vlen = 0;
-    if (wire_encode(&v.base, HANSA_VOTE_BYTES_MAX, &vb, &vlen) != HANSA_OK ||
-        wire_sign(WIRE_TAG_VOTE, cfg.chain_id, vb, vlen, key.secret_key, sig) != HANSA_OK)
-        die("cannot sign a vote");
+    encode_and_sign(&v.base, WIRE_TAG_VOTE, &vb, &vlen, sig, "cannot sign a vote");
     Hansa__SignedVote sv = HANSA__SIGNED_VOTE__INIT;
     sv.vote = (ProtobufCBinaryData){vlen, vb};
     sv.signature = (ProtobufCBinaryData){WIRE_SIG_BYTES, sig};
