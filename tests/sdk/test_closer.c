@@ -56,7 +56,8 @@ Test(closer, a_job_that_hangs_is_left_behind_after_the_wait_and_may_finish_later
     uint64_t t0 = mono_ms();
     cr_assert_not(sdk_run_bounded(wait_at_gate, &g, 200), "a blocked job reported finished");
     uint64_t waited = mono_ms() - t0;
-    cr_assert_geq(waited, 200, "gave up after %llu ms, before the wait", (unsigned long long)waited);
+    cr_assert_geq(waited, 200, "gave up after %llu ms, before the wait",
+                  (unsigned long long)waited);
     cr_assert_lt(waited, 10000, "the caller was held %llu ms", (unsigned long long)waited);
 
     /* The job finishes after its caller gave up: its thread cleans up. */
