@@ -158,6 +158,10 @@ static void stop_watcher(int sig, const char *log_name)
 {
     proc_signal(&watcher, sig);
     int status = proc_wait(&watcher, WAIT_MS);
+    if (status < 0) { /* hung: no process outlives the test */
+        proc_signal(&watcher, SIGKILL);
+        proc_wait(&watcher, WAIT_MS);
+    }
     watcher_running = false;
     char log[400];
     path_of(log, sizeof log, log_name);
